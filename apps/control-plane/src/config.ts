@@ -1,0 +1,71 @@
+// The control plane's configuration, from Kong's environment variable names plus ours.
+// The only module of this app that reads process.env.
+
+import { postgresUrlFromParts } from '@switchyard/db'
+import type { LevelName } from '@switchyard/log'
+
+export interface Listen {
+  host: string
+  port: number
+}
+
+export interface ControlPlaneConfig {
+  /** Admin API address, or undefined when `off`. */
+  adminListen: Listen | undefined
+  /** Postgres URL; undefined means embedded PGlite in `dataDir`. */
+  databaseUrl: string | undefined
+  dataDir: string
+  redisUrl: string | undefined
+  logLevel: LevelName
+  clusterToken: string | undefined
+}
+
+/**
+ * Parses Kong's listen syntax: "127.0.0.1:8001", "0.0.0.0:8000 reuseport", a
+ * comma-separated list (the first non-ssl entry is used) or "off".
+ */
+export function parseListen(value: string | undefined, fallback: string): Listen | undefined {
+  const text = (value ?? fallback).trim()
+  if (text === 'off') return undefined
+  const entries = text.split(',').map((e) => e.trim())
+  const entry = entries.find((e) => !/\sssl\b/.test(e)) ?? entries[0]!
+  const address = entry.split(/\s+/)[0]!
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(address)
+  if (!m) throw new Error(`invalid listen address '${address}' (expected host:port)`)
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }
+}
+
+const LOG_LEVELS: LevelName[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
+
+export function parseLogLevel(value: string | undefined): LevelName {
+  const v = (value ?? 'info').toLowerCase()
+  // Kong's nginx levels mapped onto ours.
+  const mapped = v === 'notice' ? 'info' : v === 'crit' || v === 'alert' || v === 'emerg' ? 'fatal' : v
+  return (LOG_LEVELS as string[]).includes(mapped) ? (mapped as LevelName) : 'info'
+}
+
+/** Postgres from DATABASE_URL, or from KONG_PG_* when KONG_PG_HOST or KONG_DATABASE=postgres is set. */
+export function databaseUrlFrom(env: NodeJS.ProcessEnv): string | undefined {
+  if (env['DATABASE_URL']) return env['DATABASE_URL']
+  if (env['KONG_PG_HOST'] || env['KONG_DATABASE'] === 'postgres') {
+    return postgresUrlFromParts({
+      host: env['KONG_PG_HOST'] ?? '127.0.0.1',
+      port: Number(env['KONG_PG_PORT'] ?? 5432),
+      user: env['KONG_PG_USER'] ?? 'kong',
+      ...(env['KONG_PG_PASSWORD'] ? { password: env['KONG_PG_PASSWORD'] } : {}),
+      database: env['KONG_PG_DATABASE'] ?? 'kong',
+    })
+  }
+  return undefined
+}
+
+export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
+  return {
+    adminListen: parseListen(env['KONG_ADMIN_LISTEN'], '127.0.0.1:8001'),
+    databaseUrl: databaseUrlFrom(env),
+    dataDir: env['SWITCHYARD_DATA_DIR'] ?? './.data',
+    redisUrl: env['REDIS_URL'],
+    logLevel: parseLogLevel(env['KONG_LOG_LEVEL']),
+    clusterToken: env['SWITCHYARD_CLUSTER_TOKEN'],
+  }
+}

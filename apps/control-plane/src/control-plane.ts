@@ -1,0 +1,85 @@
+// Composes a control plane: database (Postgres or PGlite) with migrations, the store, the
+// Admin API app. Listening is the caller's job, so tests and the gateway share this.
+
+import { connectPglite, connectPostgres, Store, type Database, type OutboxEvent } from '@switchyard/db'
+import type { Logger } from '@switchyard/log'
+import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { createAdminApp, type AdminApp } from './admin-app.js'
+import { ConnectionCounters } from './connection-counters.js'
+import type { AdminDeps } from './endpoints/context.js'
+import type { AdminRouter } from './http/dispatch.js'
+
+export interface ControlPlaneOptions {
+  /** Postgres URL; PGlite when undefined. */
+  databaseUrl: string | undefined
+  /** PGlite directory; in memory when undefined. */
+  dataDir?: string | undefined
+  log: Logger
+  nodeId?: string
+  now?: () => number
+  /** Receives every committed batch of changes (cluster publisher, local data plane). */
+  onCommit?: (events: OutboxEvent[]) => void
+  extend?: (router: AdminRouter) => void
+  configuration?: Record<string, unknown>
+}
+
+export interface ControlPlane extends AdminApp {
+  database: Database
+  store: Store
+  nodeId: string
+  counters: ConnectionCounters
+  close(): Promise<void>
+}
+
+export async function openDatabase(url: string | undefined, dataDir?: string): Promise<Database> {
+  if (url) return connectPostgres(url)
+  if (dataDir) mkdirSync(dataDir, { recursive: true })
+  return connectPglite(dataDir)
+}
+
+export async function createControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const database = await openDatabase(opts.databaseUrl, opts.dataDir)
+  const store = new Store(database)
+  const nodeId = opts.nodeId ?? randomUUID()
+  const counters = new ConnectionCounters()
+  const listeners: ((events: OutboxEvent[]) => void)[] = opts.onCommit ? [opts.onCommit] : []
+  const deps: AdminDeps = {
+    store,
+    now: opts.now ?? Date.now,
+    newId: randomUUID,
+    onCommit: (events) => {
+      for (const l of listeners) {
+        try {
+          l(events)
+        } catch (err) {
+          opts.log.error({ err }, 'commit listener failed')
+        }
+      }
+    },
+  }
+  const admin = createAdminApp({
+    deps,
+    log: opts.log,
+    node: {
+      nodeId,
+      configuration: {
+        database: database.kind === 'postgres' ? 'postgres' : 'pglite',
+        router_flavor: 'traditional_compatible',
+        role: 'traditional',
+        ...opts.configuration,
+      },
+      counters: () => counters.snapshot(),
+      availablePlugins: {},
+    },
+    ...(opts.extend ? { extend: opts.extend } : {}),
+  })
+  return {
+    ...admin,
+    database,
+    store,
+    nodeId,
+    counters,
+    close: () => database.close(),
+  }
+}

@@ -1,0 +1,21 @@
+// Creating one entity: resolve foreign keys, build the row, insert it and its outbox event.
+
+import type { EntityDao } from '@switchyard/db'
+import { prepareCreate, type Entity, type EntityName } from '@switchyard/entities'
+import { writeContext, type AdminDeps } from './context.js'
+import { fail } from './fail.js'
+import { resolveForeign } from './lookup.js'
+
+export async function createEntity(deps: AdminDeps, dao: EntityDao, input: Entity): Promise<Entity> {
+  const fkErr = await resolveForeign(dao.def, input, deps.store.daos, deps.store.q)
+  if (fkErr) fail(fkErr)
+  const prepared = prepareCreate(dao.def, input, writeContext(deps))
+  if (!prepared.ok) fail(prepared.error)
+  const { result, events } = await deps.store.write(async (tx) => {
+    const row = await dao.insert(tx.q, prepared.entity)
+    await tx.record(dao.def.name as EntityName, 'upsert', row)
+    return row
+  })
+  deps.onCommit(events)
+  return result
+}

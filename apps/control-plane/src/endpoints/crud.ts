@@ -1,0 +1,224 @@
+// Generic collection and entity endpoints for any entity definition, after
+// kong/api/endpoints.lua: list with paging and tags, create (201), read, PATCH (merge),
+// PUT (upsert/replace, 200), DELETE (204 even when absent). Nested collections under a
+// parent (`/services/{s}/routes`) reuse the same handlers with the foreign key fixed.
+
+import type { EntityDao, TagFilter } from '@switchyard/db'
+import {
+  prepareCreate,
+  prepareUpdate,
+  type Entity,
+  type EntityName,
+} from '@switchyard/entities'
+import type { Ctx, Handlers } from '../http/dispatch.js'
+import {
+  decodeOffset,
+  encodeOffset,
+  nextLink,
+  parseSize,
+  parseTags,
+} from '../http/pagination.js'
+import { sendEmpty, sendJson, sendKongError, sendMessage } from '../http/respond.js'
+import { writeContext, type AdminDeps } from './context.js'
+import { createEntity } from './create.js'
+import { fail } from './fail.js'
+import { lookupEntity, notFoundError, resolveForeign } from './lookup.js'
+
+/** A parent in a nested path: its DAO, URL parameter and the child's foreign field. */
+export interface ParentSpec {
+  dao: EntityDao
+  param: string
+  /** Foreign field on the child pointing at the parent, e.g. "service". */
+  field: string
+  /** Path after the parent in `next` links; the child collection's name by default. */
+  listSuffix?: string
+}
+
+export function entityName(dao: EntityDao): EntityName {
+  return dao.def.name as EntityName
+}
+
+/** Finds the parent of a nested path, or answers 404. */
+async function findParent(deps: AdminDeps, ctx: Ctx, parent: ParentSpec): Promise<Entity | undefined> {
+  const found = await lookupEntity(parent.dao, deps.store.q, ctx.params[parent.param]!)
+  if (!found.ok) fail(found.error)
+  if (!found.entity) sendMessage(ctx.res, 404, 'Not found')
+  return found.entity
+}
+
+export function collectionHandlers(deps: AdminDeps, dao: EntityDao, parent?: ParentSpec): Handlers {
+  const { store } = deps
+  return {
+    async GET(ctx) {
+      let parentId: string | undefined
+      if (parent) {
+        const p = await findParent(deps, ctx, parent)
+        if (!p) return
+        parentId = String(p['id'])
+      }
+      const size = parseSize(ctx.query['size'])
+      if (!size.ok) return sendKongError(ctx.res, size.error)
+      let afterId: string | undefined
+      if (ctx.query['offset'] !== undefined) {
+        const off = decodeOffset(ctx.query['offset'])
+        if (!off.ok) return sendKongError(ctx.res, off.error)
+        afterId = off.id
+      }
+      // Kong ignores tags on nested collections.
+      let tags: TagFilter | undefined
+      if (!parent) {
+        const t = parseTags(ctx.query['tags'])
+        if (!t.ok) return sendKongError(ctx.res, t.error)
+        tags = t.tags
+      }
+      const page = await dao.page(store.q, {
+        size: size.size,
+        ...(afterId ? { afterId } : {}),
+        ...(tags ? { tags } : {}),
+        ...(parent && parentId ? { parent: { field: parent.field, id: parentId } } : {}),
+      })
+      const body: Record<string, unknown> = { data: page.data, next: null }
+      if (page.nextAfterId) {
+        const offset = encodeOffset(page.nextAfterId)
+        const base = parent
+          ? `/${parent.dao.def.name}/${ctx.params[parent.param]}/${parent.listSuffix ?? dao.def.name}`
+          : `/${dao.def.name}`
+        body['next'] = parent
+          ? nextLink(base, offset)
+          : nextLink(base, offset, { tags: ctx.query['tags'], size: ctx.query['size'] })
+        body['offset'] = offset
+      }
+      sendJson(ctx.res, 200, body)
+    },
+
+    async POST(ctx) {
+      let parentEntity: Entity | undefined
+      if (parent) {
+        parentEntity = await findParent(deps, ctx, parent)
+        if (!parentEntity) return
+      }
+      const input = await ctx.input(dao.def)
+      if (!input) return
+      if (parent && parentEntity) input[parent.field] = { id: parentEntity['id'] }
+      const created = await createEntity(deps, dao, input)
+      sendJson(ctx.res, 201, created)
+    },
+  }
+}
+
+/** PATCH: merge into the stored row; the caller has found it. */
+export async function patchEntity(
+  deps: AdminDeps,
+  dao: EntityDao,
+  stored: Entity,
+  input: Entity
+): Promise<Entity> {
+  const fkErr = await resolveForeign(dao.def, input, deps.store.daos, deps.store.q)
+  if (fkErr) fail(fkErr)
+  const prepared = prepareUpdate(dao.def, stored, input, writeContext(deps))
+  if (!prepared.ok) fail(prepared.error)
+  const { result, events } = await deps.store.write(async (tx) => {
+    const row = await dao.update(tx.q, String(stored['id']), prepared.entity)
+    if (!row) fail({ code: 6, name: 'not found', message: 'entity disappeared during update' })
+    await tx.record(entityName(dao), 'upsert', row)
+    return row
+  })
+  deps.onCommit(events)
+  return result
+}
+
+/** PUT: create when absent, replace (defaults for unsent fields) when present. */
+export async function upsertEntity(
+  deps: AdminDeps,
+  dao: EntityDao,
+  stored: Entity | undefined,
+  input: Entity
+): Promise<Entity> {
+  const fkErr = await resolveForeign(dao.def, input, deps.store.daos, deps.store.q)
+  if (fkErr) fail(fkErr)
+  const prepared = prepareCreate(dao.def, input, writeContext(deps), 'upsert', stored)
+  if (!prepared.ok) fail(prepared.error)
+  const { result, events } = await deps.store.write(async (tx) => {
+    const row = stored
+      ? await dao.update(tx.q, String(stored['id']), prepared.entity)
+      : await dao.insert(tx.q, prepared.entity)
+    await tx.record(entityName(dao), 'upsert', row!)
+    return row!
+  })
+  deps.onCommit(events)
+  return result
+}
+
+export async function deleteEntity(deps: AdminDeps, dao: EntityDao, stored: Entity): Promise<void> {
+  const { events } = await deps.store.write(async (tx) => {
+    const row = await dao.delete(tx.q, String(stored['id']))
+    if (row) await tx.record(entityName(dao), 'delete', row)
+  })
+  deps.onCommit(events)
+}
+
+export function entityHandlers(
+  deps: AdminDeps,
+  dao: EntityDao,
+  param: string,
+  parent?: ParentSpec
+): Handlers {
+  const { store } = deps
+
+  /** Looks the entity up (and checks it belongs to the parent); sends errors itself. */
+  async function find(ctx: Ctx) {
+    let parentId: string | undefined
+    if (parent) {
+      const p = await findParent(deps, ctx, parent)
+      if (!p) return undefined
+      parentId = String(p['id'])
+    }
+    const found = await lookupEntity(dao, store.q, ctx.params[param]!)
+    if (!found.ok) fail(found.error)
+    if (found.entity && parent) {
+      const ref = found.entity[parent.field] as { id?: string } | null
+      if (ref?.id !== parentId) return { ...found, entity: undefined, parentId }
+    }
+    return { ...found, parentId }
+  }
+
+  return {
+    async GET(ctx) {
+      const found = await find(ctx)
+      if (!found) return
+      if (!found.entity) return sendMessage(ctx.res, 404, 'Not found')
+      sendJson(ctx.res, 200, found.entity)
+    },
+
+    async PATCH(ctx) {
+      const found = await find(ctx)
+      if (!found) return
+      if (!found.entity) {
+        if (parent) return sendMessage(ctx.res, 404, 'Not found')
+        return sendKongError(ctx.res, notFoundError(found))
+      }
+      const input = await ctx.input(dao.def)
+      if (!input) return
+      if (parent) input[parent.field] = { id: found.parentId }
+      sendJson(ctx.res, 200, await patchEntity(deps, dao, found.entity, input))
+    },
+
+    async PUT(ctx) {
+      const found = await find(ctx)
+      if (!found) return
+      const input = await ctx.input(dao.def)
+      if (!input) return
+      // The path's key wins over the body's.
+      Object.assign(input, found.key)
+      if (parent) input[parent.field] = { id: found.parentId }
+      sendJson(ctx.res, 200, await upsertEntity(deps, dao, found.entity, input))
+    },
+
+    async DELETE(ctx) {
+      const found = await find(ctx)
+      if (!found) return
+      if (found.entity) await deleteEntity(deps, dao, found.entity)
+      sendEmpty(ctx.res, 204)
+    },
+  }
+}

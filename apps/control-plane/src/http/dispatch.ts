@@ -1,0 +1,101 @@
+// The Admin API's routing contract, after kong/api/api_helpers.lua: one table of paths, each
+// with its method handlers; HEAD is served by GET, OPTIONS lists the methods, a known path
+// with an unsupported method is 405, anything else 404. Handlers get a small context.
+
+import {
+  decodePairs,
+  inferFields,
+  isKongError,
+  type Entity,
+  type EntityDefinition,
+  type Fields,
+} from '@switchyard/entities'
+import type { Express, Request, Response } from 'express'
+import { readBody } from './body.js'
+import { sendEmpty, sendKongError, sendMessage } from './respond.js'
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+export interface Ctx {
+  req: Request
+  res: Response
+  params: Record<string, string>
+  /** First value of each query argument. */
+  query: Record<string, string>
+  /** The request body decoded for `def` (form values coerced by its schema). */
+  input(def: EntityDefinition, extra?: Fields): Promise<Entity | undefined>
+}
+
+export type Handler = (ctx: Ctx) => Promise<void>
+export type Handlers = Partial<Record<Method, Handler>>
+
+function firstQueryValues(url: string): Record<string, string> {
+  const q = url.indexOf('?')
+  const out: Record<string, string> = {}
+  if (q === -1) return out
+  for (const [k, v] of new URLSearchParams(url.slice(q + 1))) if (!(k in out)) out[k] = v
+  return out
+}
+
+/** Thrown by ctx.input when the response was already sent (bad body). */
+class BodyRejected extends Error {}
+
+function makeCtx(req: Request, res: Response): Ctx {
+  return {
+    req,
+    res,
+    params: req.params as Record<string, string>,
+    query: firstQueryValues(req.originalUrl),
+    async input(def, extra) {
+      const result = await readBody(req)
+      if (!result.ok) {
+        if (result.error.status === 400) sendMessage(res, 400, result.error.message)
+        else sendEmpty(res, result.error.status)
+        throw new BodyRejected()
+      }
+      const body = result.body
+      if (body.kind === 'empty') return {}
+      if (body.kind === 'json') return body.value
+      return inferFields(decodePairs(body.pairs, true), def.fields, extra)
+    },
+  }
+}
+
+/** A route table that knows every path, for 404/405/OPTIONS and `/endpoints`. */
+export class AdminRouter {
+  readonly paths: string[] = []
+
+  constructor(
+    private readonly app: Express,
+    private readonly onError: (err: unknown, res: Response) => void
+  ) {}
+
+  mount(path: string, handlers: Handlers): void {
+    this.paths.push(path)
+    const allowed = [...Object.keys(handlers), 'OPTIONS', ...(handlers.GET ? ['HEAD'] : [])].sort()
+    this.app.all(path, (req, res) => {
+      const method = req.method === 'HEAD' ? 'GET' : (req.method as Method | 'OPTIONS')
+      if (method === 'OPTIONS') {
+        res.setHeader('Allow', allowed.join(', '))
+        res.setHeader('Access-Control-Allow-Methods', allowed.join(', '))
+        const reqHeaders = req.headers['access-control-request-headers']
+        res.setHeader('Access-Control-Allow-Headers', reqHeaders ?? 'Content-Type')
+        sendEmpty(res, 204)
+        return
+      }
+      const handler = handlers[method]
+      if (!handler) {
+        sendMessage(res, 405, 'Method not allowed')
+        return
+      }
+      handler(makeCtx(req, res)).catch((err: unknown) => {
+        if (err instanceof BodyRejected) return
+        if (isKongError((err as { kong?: unknown }).kong)) {
+          sendKongError(res, (err as { kong: Parameters<typeof sendKongError>[1] }).kong)
+          return
+        }
+        this.onError(err, res)
+      })
+    })
+  }
+}

@@ -1,0 +1,17 @@
+// The gateway's configuration: the control plane's settings plus the data plane listeners.
+// The only module of this app that reads process.env.
+
+import { loadControlPlaneConfig, parseListen, type ControlPlaneConfig, type Listen } from '@switchyard/control-plane'
+
+export interface GatewayConfig extends ControlPlaneConfig {
+  proxyListen: Listen | undefined
+  statusListen: Listen | undefined
+}
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return {
+    ...loadControlPlaneConfig(env),
+    proxyListen: parseListen(env['KONG_PROXY_LISTEN'], '0.0.0.0:8000'),
+    statusListen: parseListen(env['KONG_STATUS_LISTEN'], '127.0.0.1:8100'),
+  }
+}

@@ -1,0 +1,43 @@
+// `npm start`: control plane and data plane in one process, on PGlite in ./.data unless
+// DATABASE_URL / KONG_PG_* point at Postgres.
+
+import { createControlPlane } from '@switchyard/control-plane'
+import { createLogger } from '@switchyard/log'
+import http from 'node:http'
+import { loadGatewayConfig } from './config.js'
+
+const config = loadGatewayConfig()
+const log = createLogger({ level: config.logLevel, bindings: { app: 'gateway' } })
+
+const cp = await createControlPlane({
+  databaseUrl: config.databaseUrl,
+  dataDir: config.dataDir,
+  log,
+})
+
+function listen(server: http.Server, where: { host: string; port: number }, what: string) {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(where.port, where.host, () => {
+      log.info({ host: where.host, port: where.port }, `${what} listening on http://${where.host}:${where.port}`)
+      resolve()
+    })
+  })
+}
+
+if (config.adminListen) {
+  const admin = http.createServer(cp.app)
+  cp.counters.watch(admin)
+  await listen(admin, config.adminListen, 'admin API')
+}
+log.info(
+  { database: cp.database.kind, dataDir: cp.database.kind === 'pglite' ? config.dataDir : undefined },
+  'switchyard gateway started'
+)
+
+const shutdown = async () => {
+  await cp.close().catch(() => {})
+  process.exit(0)
+}
+process.on('SIGINT', shutdown)
+process.on('SIGTERM', shutdown)

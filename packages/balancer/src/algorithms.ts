@@ -1,0 +1,35 @@
+// Registry of balancing algorithms under Kong's exact strings, after the `algorithm_types` table
+// in kong/runloop/balancer/balancers.lua and the `one_of` of the upstreams schema.
+
+import type { Algorithm, AlgorithmFactory, AlgorithmOptions } from './algorithm.js'
+import { ConsistentHashing } from './consistent-hashing.js'
+import { Latency } from './latency.js'
+import { LeastConnections } from './least-connections.js'
+import { RoundRobin } from './round-robin.js'
+
+/** Algorithm factories keyed by Kong's `upstream.algorithm` strings. */
+export const ALGORITHMS = Object.freeze({
+  'round-robin': () => new RoundRobin(),
+  'least-connections': (options) => new LeastConnections(options),
+  'consistent-hashing': (options) => new ConsistentHashing(options),
+  latency: (options) => new Latency(options),
+} satisfies Record<string, AlgorithmFactory>)
+
+/** One of Kong's algorithm strings. */
+export type AlgorithmName = keyof typeof ALGORITHMS
+
+/** Every supported algorithm string, in Kong's schema order. */
+export const ALGORITHM_NAMES = Object.freeze(Object.keys(ALGORITHMS) as AlgorithmName[])
+
+/** Narrows an arbitrary string (e.g. from configuration) to an algorithm name. */
+export function isAlgorithmName(name: string): name is AlgorithmName {
+  return Object.hasOwn(ALGORITHMS, name)
+}
+
+/** Creates an algorithm by name; throws on an unknown name, which is invalid configuration. */
+export function createAlgorithm(name: string, options: AlgorithmOptions): Algorithm {
+  if (!isAlgorithmName(name)) {
+    throw new RangeError(`unknown algorithm '${name}', expected one of ${ALGORITHM_NAMES.join(', ')}`)
+  }
+  return ALGORITHMS[name](options)
+}

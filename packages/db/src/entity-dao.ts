@@ -1,0 +1,180 @@
+// One generic DAO for every Kong entity: rows are entities with Kong's field names, foreign
+// keys stored as `<field>_id`. Listing is Kong's Postgres paging: ordered by id, an opaque
+// offset holding the last id, optional tag filters.
+
+import type { Entity, EntityDefinition } from '@switchyard/entities'
+import { and, arrayContains, arrayOverlaps, asc, desc, eq, gt, type SQL } from 'drizzle-orm'
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
+import type { Db } from './connect.js'
+import { mapWriteError } from './dao-error.js'
+
+export interface TagFilter {
+  mode: 'and' | 'or'
+  tags: string[]
+}
+
+export interface PageQuery {
+  size: number
+  /** Only rows whose id is greater than this (decoded offset). */
+  afterId?: string
+  tags?: TagFilter
+  /** Restricts to children of one parent: the foreign field and the parent's id. */
+  parent?: { field: string; id: string }
+}
+
+export interface Page {
+  data: Entity[]
+  /** The last id of this page when there is a next page. */
+  nextAfterId?: string
+}
+
+type Columns = Record<string, PgColumn>
+
+export class EntityDao {
+  private readonly columns: Columns
+
+  constructor(
+    readonly def: EntityDefinition,
+    readonly table: PgTable
+  ) {
+    // drizzle exposes columns as properties of the table object.
+    this.columns = table as unknown as Columns
+  }
+
+  private column(name: string): PgColumn {
+    const field = this.def.fields[name]
+    const col = this.columns[field?.type === 'foreign' ? `${name}_id` : name]
+    if (!col) throw new Error(`${this.def.name} has no column for ${name}`)
+    return col
+  }
+
+  toRow(entity: Entity): Record<string, unknown> {
+    const row: Record<string, unknown> = {}
+    for (const [name, field] of Object.entries(this.def.fields)) {
+      const value = entity[name] ?? null
+      if (field.type === 'foreign') row[`${name}_id`] = (value as { id?: string } | null)?.id ?? null
+      else row[name] = value
+    }
+    return row
+  }
+
+  fromRow(row: Record<string, unknown>): Entity {
+    const entity: Entity = {}
+    for (const [name, field] of Object.entries(this.def.fields)) {
+      if (field.type === 'foreign') {
+        const id = row[`${name}_id`]
+        entity[name] = id ? { id } : null
+      } else {
+        entity[name] = row[name] ?? null
+      }
+    }
+    return entity
+  }
+
+  async findById(q: Db, id: string): Promise<Entity | undefined> {
+    const rows = await q.select().from(this.table).where(eq(this.column('id'), id)).limit(1)
+    return rows[0] ? this.fromRow(rows[0]) : undefined
+  }
+
+  /** Finds by a unique field (e.g. name), optionally within one parent. */
+  async findBy(
+    q: Db,
+    field: string,
+    value: string,
+    parent?: { field: string; id: string }
+  ): Promise<Entity | undefined> {
+    const conds: SQL[] = [eq(this.column(field), value)]
+    if (parent) conds.push(eq(this.column(parent.field), parent.id))
+    const rows = await q
+      .select()
+      .from(this.table)
+      .where(and(...conds))
+      .limit(1)
+    return rows[0] ? this.fromRow(rows[0]) : undefined
+  }
+
+  private filters(query: Omit<PageQuery, 'size'>): SQL | undefined {
+    const conds: SQL[] = []
+    if (query.afterId) conds.push(gt(this.column('id'), query.afterId))
+    if (query.parent) conds.push(eq(this.column(query.parent.field), query.parent.id))
+    if (query.tags) {
+      const tags = this.column('tags')
+      conds.push(
+        query.tags.mode === 'and'
+          ? arrayContains(tags, query.tags.tags)
+          : arrayOverlaps(tags, query.tags.tags)
+      )
+    }
+    return conds.length > 0 ? and(...conds) : undefined
+  }
+
+  /** Kong's Postgres paging: id order, one extra row read to know whether a next page exists. */
+  async page(q: Db, query: PageQuery): Promise<Page> {
+    const rows = await q
+      .select()
+      .from(this.table)
+      .where(this.filters(query))
+      .orderBy(asc(this.column('id')))
+      .limit(query.size + 1)
+    const data = rows.slice(0, query.size).map((r) => this.fromRow(r))
+    const page: Page = { data }
+    if (rows.length > query.size) page.nextAfterId = String(data[data.length - 1]!['id'])
+    return page
+  }
+
+  /** Newest first, numeric offsets: Kong's listing of an upstream's targets. */
+  async pageNewestFirst(
+    q: Db,
+    parent: { field: string; id: string },
+    size: number,
+    offset: number
+  ): Promise<{ data: Entity[]; more: boolean }> {
+    const rows = await q
+      .select()
+      .from(this.table)
+      .where(eq(this.column(parent.field), parent.id))
+      .orderBy(desc(this.column('created_at')), asc(this.column('id')))
+      .limit(size + 1)
+      .offset(offset)
+    return { data: rows.slice(0, size).map((r) => this.fromRow(r)), more: rows.length > size }
+  }
+
+  /** Every row, in id order (snapshots, balancer builds). */
+  async all(q: Db): Promise<Entity[]> {
+    const rows = await q.select().from(this.table).orderBy(asc(this.column('id')))
+    return rows.map((r) => this.fromRow(r))
+  }
+
+  async insert(q: Db, entity: Entity): Promise<Entity> {
+    try {
+      const rows = await q.insert(this.table).values(this.toRow(entity)).returning()
+      return this.fromRow(rows[0]!)
+    } catch (err) {
+      throw mapWriteError(err, this.def, entity, 'write')
+    }
+  }
+
+  /** Replaces every column of the row with this id; undefined when no such row. */
+  async update(q: Db, id: string, entity: Entity): Promise<Entity | undefined> {
+    try {
+      const rows = await q
+        .update(this.table)
+        .set(this.toRow(entity))
+        .where(eq(this.column('id'), id))
+        .returning()
+      return rows[0] ? this.fromRow(rows[0]) : undefined
+    } catch (err) {
+      throw mapWriteError(err, this.def, entity, 'write')
+    }
+  }
+
+  /** Deletes by id; returns the deleted row. */
+  async delete(q: Db, id: string): Promise<Entity | undefined> {
+    try {
+      const rows = await q.delete(this.table).where(eq(this.column('id'), id)).returning()
+      return rows[0] ? this.fromRow(rows[0]) : undefined
+    } catch (err) {
+      throw mapWriteError(err, this.def, { id }, 'delete')
+    }
+  }
+}

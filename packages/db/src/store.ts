@@ -1,0 +1,114 @@
+// The configuration store: one DAO per entity and a write transaction that appends every
+// change to the `config_events` outbox in the same commit, as the cluster protocol requires.
+
+import { ENTITIES, type Entity, type EntityName } from '@switchyard/entities'
+import { desc, gt, asc, sql } from 'drizzle-orm'
+import type { Database, Db } from './connect.js'
+import { EntityDao } from './entity-dao.js'
+import { configEvents, TABLES } from './tables.js'
+
+export type ChangeOp = 'upsert' | 'delete'
+
+/** One committed change, as stored in the outbox. */
+export interface OutboxEvent {
+  version: number
+  entity: EntityName
+  op: ChangeOp
+  id: string
+  /** The entity after the change (upsert) or the deleted entity (delete). */
+  payload: Entity | null
+}
+
+/** Handed to a write: the transaction and a way to record each change it makes. */
+export interface WriteTx {
+  q: Db
+  record(entity: EntityName, op: ChangeOp, row: Entity): Promise<void>
+}
+
+export type Daos = { [K in EntityName]: EntityDao }
+
+export class Store {
+  readonly daos: Daos
+
+  constructor(readonly database: Database) {
+    this.daos = {
+      upstreams: new EntityDao(ENTITIES.upstreams, TABLES.upstreams),
+      targets: new EntityDao(ENTITIES.targets, TABLES.targets),
+      services: new EntityDao(ENTITIES.services, TABLES.services),
+      routes: new EntityDao(ENTITIES.routes, TABLES.routes),
+    }
+  }
+
+  /** Reads outside a transaction. */
+  get q(): Db {
+    return this.database.db
+  }
+
+  /**
+   * Runs `fn` in one transaction; every change it records is appended to the outbox in the
+   * same commit. Returns the result and the committed events (in version order).
+   */
+  async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<{ result: T; events: OutboxEvent[] }> {
+    const events: OutboxEvent[] = []
+    const result = await this.database.db.transaction(async (q) => {
+      const tx: WriteTx = {
+        q: q as unknown as Db,
+        record: async (entity, op, row) => {
+          const id = String(row['id'])
+          const inserted = await q
+            .insert(configEvents)
+            .values({ entity, op, entity_id: id, payload: row })
+            .returning({ version: configEvents.version })
+          events.push({ version: inserted[0]!.version, entity, op, id, payload: row })
+        },
+      }
+      return fn(tx)
+    })
+    return { result, events }
+  }
+
+  /** Newest committed version (0 when nothing was ever written). */
+  async latestVersion(q: Db = this.q): Promise<number> {
+    const rows = await q
+      .select({ version: configEvents.version })
+      .from(configEvents)
+      .orderBy(desc(configEvents.version))
+      .limit(1)
+    return rows[0]?.version ?? 0
+  }
+
+  /** Outbox events after `version`, oldest first. */
+  async eventsAfter(version: number, limit = 10_000): Promise<OutboxEvent[]> {
+    const rows = await this.q
+      .select()
+      .from(configEvents)
+      .where(gt(configEvents.version, version))
+      .orderBy(asc(configEvents.version))
+      .limit(limit)
+    return rows.map((r) => ({
+      version: r.version,
+      entity: r.entity as EntityName,
+      op: r.op as ChangeOp,
+      id: r.entity_id,
+      payload: (r.payload as Entity | null) ?? null,
+    }))
+  }
+
+  /** Every entity and the version they reflect, read in one consistent transaction. */
+  async snapshot(): Promise<{ version: number; entities: { [K in EntityName]: Entity[] } }> {
+    return this.database.db.transaction(async (tx) => {
+      const q = tx as unknown as Db
+      if (this.database.kind === 'postgres') {
+        await q.execute(sql`set transaction isolation level repeatable read`)
+      }
+      const version = await this.latestVersion(q)
+      const [upstreams, targets, services, routes] = await Promise.all([
+        this.daos.upstreams.all(q),
+        this.daos.targets.all(q),
+        this.daos.services.all(q),
+        this.daos.routes.all(q),
+      ])
+      return { version, entities: { upstreams, targets, services, routes } }
+    })
+  }
+}

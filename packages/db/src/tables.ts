@@ -1,0 +1,124 @@
+// Drizzle table definitions. Column names are Kong's field names verbatim (a row is an API
+// entity with no renaming), except foreign keys, stored as `<field>_id`.
+
+import { sql } from 'drizzle-orm'
+import {
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core'
+
+export const upstreams = pgTable('upstreams', {
+  id: uuid('id').primaryKey(),
+  created_at: integer('created_at').notNull(),
+  updated_at: integer('updated_at').notNull(),
+  name: text('name').notNull().unique('upstreams_name_key'),
+  algorithm: text('algorithm').notNull(),
+  hash_on: text('hash_on').notNull(),
+  hash_fallback: text('hash_fallback').notNull(),
+  hash_on_header: text('hash_on_header'),
+  hash_fallback_header: text('hash_fallback_header'),
+  hash_on_cookie: text('hash_on_cookie'),
+  hash_on_cookie_path: text('hash_on_cookie_path'),
+  hash_on_query_arg: text('hash_on_query_arg'),
+  hash_fallback_query_arg: text('hash_fallback_query_arg'),
+  hash_on_uri_capture: text('hash_on_uri_capture'),
+  hash_fallback_uri_capture: text('hash_fallback_uri_capture'),
+  slots: integer('slots').notNull(),
+  healthchecks: jsonb('healthchecks'),
+  tags: text('tags').array(),
+  host_header: text('host_header'),
+  client_certificate_id: uuid('client_certificate_id'),
+  use_srv_name: boolean('use_srv_name').notNull(),
+})
+
+export const targets = pgTable(
+  'targets',
+  {
+    id: uuid('id').primaryKey(),
+    // Kong's targets carry seconds with a millisecond fraction.
+    created_at: doublePrecision('created_at').notNull(),
+    updated_at: doublePrecision('updated_at').notNull(),
+    upstream_id: uuid('upstream_id')
+      .notNull()
+      .references(() => upstreams.id, { onDelete: 'cascade' }),
+    target: text('target').notNull(),
+    weight: integer('weight').notNull(),
+    tags: text('tags').array(),
+    backup: boolean('backup').notNull().default(false),
+  },
+  (t) => [unique('targets_upstream_id_target_key').on(t.upstream_id, t.target)]
+)
+
+export const services = pgTable('services', {
+  id: uuid('id').primaryKey(),
+  created_at: integer('created_at').notNull(),
+  updated_at: integer('updated_at').notNull(),
+  name: text('name').unique('services_name_key'),
+  retries: integer('retries').notNull(),
+  protocol: text('protocol').notNull(),
+  host: text('host').notNull(),
+  port: integer('port').notNull(),
+  path: text('path'),
+  connect_timeout: integer('connect_timeout').notNull(),
+  write_timeout: integer('write_timeout').notNull(),
+  read_timeout: integer('read_timeout').notNull(),
+  tags: text('tags').array(),
+  client_certificate_id: uuid('client_certificate_id'),
+  tls_verify: boolean('tls_verify'),
+  tls_verify_depth: integer('tls_verify_depth'),
+  ca_certificates: uuid('ca_certificates').array(),
+  enabled: boolean('enabled').notNull(),
+})
+
+export const routes = pgTable(
+  'routes',
+  {
+    id: uuid('id').primaryKey(),
+    created_at: integer('created_at').notNull(),
+    updated_at: integer('updated_at').notNull(),
+    name: text('name').unique('routes_name_key'),
+    protocols: text('protocols').array().notNull(),
+    https_redirect_status_code: integer('https_redirect_status_code').notNull(),
+    strip_path: boolean('strip_path').notNull(),
+    preserve_host: boolean('preserve_host').notNull(),
+    request_buffering: boolean('request_buffering').notNull(),
+    response_buffering: boolean('response_buffering').notNull(),
+    tags: text('tags').array(),
+    // No ON DELETE: deleting a referenced service is refused (Kong's code 4).
+    service_id: uuid('service_id').references(() => services.id),
+    snis: text('snis').array(),
+    sources: jsonb('sources'),
+    destinations: jsonb('destinations'),
+    methods: text('methods').array(),
+    hosts: text('hosts').array(),
+    paths: text('paths').array(),
+    headers: jsonb('headers'),
+    regex_priority: integer('regex_priority').notNull(),
+    path_handling: text('path_handling').notNull(),
+  },
+  (t) => [index('routes_service_id_idx').on(t.service_id)]
+)
+
+/**
+ * The outbox of the cluster protocol: every Admin API write appends one row in the same
+ * transaction; data planes follow it by version.
+ */
+export const configEvents = pgTable('config_events', {
+  version: bigserial('version', { mode: 'number' }).primaryKey(),
+  entity: text('entity').notNull(),
+  op: text('op').notNull(),
+  entity_id: uuid('entity_id').notNull(),
+  payload: jsonb('payload'),
+  created_at: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
+})
+
+export const TABLES = { upstreams, targets, services, routes } as const

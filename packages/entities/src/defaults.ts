@@ -1,0 +1,70 @@
+// Fills defaults the way Kong's process_auto_fields does on insert: every absent field is
+// written with its default (deep-copied) or an explicit null, recursively into records.
+
+import type { Entity, Fields } from './schema.js'
+
+function clone<T>(v: T): T {
+  return v === undefined ? v : (structuredClone(v) as T)
+}
+
+/** Returns a copy of `input` with defaults and nulls for every field of `fields`. */
+export function withDefaults(fields: Fields, input: Entity): Entity {
+  const out: Entity = { ...input }
+  for (const [name, field] of Object.entries(fields)) {
+    const value = out[name]
+    if (field.type === 'record') {
+      if (value === undefined || (value === null && field.default !== undefined)) {
+        out[name] = field.default === undefined ? null : withDefaults(field.fields, clone(field.default) as Entity)
+      } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+        out[name] = withDefaults(field.fields, value as Entity)
+      }
+    } else if (value === undefined) {
+      out[name] = field.default === undefined ? null : clone(field.default)
+    }
+  }
+  return out
+}
+
+/**
+ * PATCH semantics: records merge leaf by leaf; everything else (arrays, maps, scalars)
+ * is replaced by the new value.
+ */
+export function mergeUpdate(fields: Fields, stored: Entity, patch: Entity): Entity {
+  const out: Entity = { ...stored }
+  for (const [name, value] of Object.entries(patch)) {
+    const field = fields[name]
+    const old = out[name]
+    if (
+      field?.type === 'record' &&
+      value !== null &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      old !== null &&
+      typeof old === 'object' &&
+      !Array.isArray(old)
+    ) {
+      out[name] = mergeUpdate(field.fields, old as Entity, value as Entity)
+    } else {
+      out[name] = value
+    }
+  }
+  return out
+}
+
+/** Removes duplicate elements of set fields, keeping first occurrences (Kong's sets). */
+export function dedupeSets(fields: Fields, entity: Entity): void {
+  for (const [name, field] of Object.entries(fields)) {
+    const value = entity[name]
+    if (field.type === 'set' && Array.isArray(value)) {
+      const seen = new Set<string>()
+      entity[name] = value.filter((v) => {
+        const key = JSON.stringify(v)
+        if (seen.has(key)) return false
+        seen.add(key)
+        return true
+      })
+    } else if (field.type === 'record' && value && typeof value === 'object') {
+      dedupeSets(field.fields, value as Entity)
+    }
+  }
+}

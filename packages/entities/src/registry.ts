@@ -1,0 +1,14 @@
+// The entities the Admin API serves, by collection name.
+
+import { routes } from './routes.js'
+import type { EntityDefinition } from './schema.js'
+import { services } from './services.js'
+import { targets } from './targets.js'
+import { upstreams } from './upstreams.js'
+
+export const ENTITIES = { upstreams, targets, services, routes } as const satisfies Record<
+  string,
+  EntityDefinition
+>
+
+export type EntityName = keyof typeof ENTITIES

@@ -1,0 +1,1 @@
+export { createLogger, type Logger, type LevelName, type LoggerOptions } from "./logger.js"
