@@ -79,7 +79,7 @@ const BARE_QUERY_FLAG = 'true'
 export function hashValue(
   upstream: UpstreamHashConfig,
   req: HashRequest,
-  ctx: HashContext
+  ctx: HashContext,
 ): HashValue {
   if (upstream.hash_on === 'none') return undefined
   const primary = readInput(upstream.hash_on, PRIMARY, upstream, req, ctx)
@@ -93,7 +93,7 @@ function readInput(
   fields: FieldNames,
   upstream: UpstreamHashConfig,
   req: HashRequest,
-  ctx: HashContext
+  ctx: HashContext,
 ): HashValue {
   switch (kind) {
     case 'none':
@@ -128,7 +128,7 @@ function readHeader(headers: HashRequest['headers'], name: string | null): strin
 function readOrCreateCookie(
   upstream: UpstreamHashConfig,
   req: HashRequest,
-  ctx: HashContext
+  ctx: HashContext,
 ): HashValue {
   const name = upstream.hash_on_cookie
   if (name === null) return undefined

@@ -124,6 +124,12 @@ describe('router attribute matching', () => {
     ['~/users/\\d+$', '/users/12/x', false],
     ['~/users/\\d+', '/v1/users/12', false],
     ['~/a|/b', '/x/b', false],
+    ['~/a|/b', '/b', true],
+    ['~/ab?c', '/ac', true],
+    ['~/a*b', '/b', true],
+    ['~/x{0,1}y', '/y', true],
+    ['~/api/(v1|v2)', '/api/v2', true],
+    ['~/\\.well-known', '/.well-known/x', true],
     ['/api', '/x/../api/y', true],
     ['/api', '/%61pi', true],
     ['/a/b', '/a%2Fb', false],
@@ -264,6 +270,23 @@ describe('router priority', () => {
         [{ path: '/a/b/c/d' }, 'short+long'],
         [{ path: '/a/b/z' }, 'middle'],
         [{ path: '/a/z' }, 'short+long'],
+      ],
+    },
+    {
+      name: 'host index keeps the global order',
+      routes: [
+        route('host', { hosts: ['example.test', 'other.test'] }),
+        route('method+path', { methods: ['GET'], paths: ['/'] }),
+        route('host+path', { hosts: ['other.test'], paths: ['/api'] }),
+        route('wildcard+path', { hosts: ['*.test'], paths: ['/api'], created_at: 1 }),
+      ],
+      expect: [
+        [{ host: 'example.test' }, 'method+path'],
+        [{ host: 'example.test', method: 'POST' }, 'host'],
+        [{ host: 'other.test', path: '/api' }, 'host+path'],
+        [{ host: 'example.test', path: '/api' }, 'wildcard+path'],
+        [{ host: 'other.test', method: 'POST' }, 'host'],
+        [{ host: 'none.example', method: 'POST' }, null],
       ],
     },
     {
@@ -493,7 +516,7 @@ describe('router services', () => {
     const router = buildRouter(routes, [service()])
     assert.deepEqual(
       router.skipped.map((s) => s.routeId),
-      ['bad-regex', 'no-service', 'stream', 'no-attributes']
+      ['bad-regex', 'no-service', 'stream', 'no-attributes'],
     )
     assert.match(router.skipped[0]?.reason ?? '', /^invalid regex/)
     assert.equal(router.match(request({ path: '/x' }))?.route.id, 'good')

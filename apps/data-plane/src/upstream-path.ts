@@ -32,7 +32,7 @@ export function joinUpstreamPath(
   base: string,
   path: string,
   stripped: string | null,
-  route: Pick<RouteConfig, 'strip_path' | 'path_handling'>
+  route: Pick<RouteConfig, 'strip_path' | 'path_handling'>,
 ): string {
   const postfix = sanitizePostfix(stripped === null ? path.slice(1) : path.slice(stripped.length))
   const baseSlash = base.endsWith('/')

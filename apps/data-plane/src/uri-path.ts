@@ -32,10 +32,9 @@ function decodeTriplet(triplet: string, hex: string): string {
  */
 export function normalizePath(path: string): string {
   if (path === '' || path === '/') return path
-  let out = path.includes('%') ? path.replace(PERCENT_TRIPLET, decodeTriplet) : path
-  if (!out.includes('.') && !out.includes('//')) return out
-  out = removeDotSegments(out)
-  return out
+  const decoded = path.includes('%') ? path.replace(PERCENT_TRIPLET, decodeTriplet) : path
+  if (!decoded.includes('.') && !decoded.includes('//')) return decoded
+  return removeDotSegments(decoded)
 }
 
 // RFC 3986 §5.2.4 on segments, with empty segments dropped (Kong merges slashes). A trailing

@@ -2,6 +2,7 @@
 // DATABASE_URL / KONG_PG_* point at Postgres.
 
 import { createControlPlane } from '@switchyard/control-plane'
+import { ConfigState, createProxyServer } from '@switchyard/data-plane'
 import { createLogger } from '@switchyard/log'
 import http from 'node:http'
 import { loadGatewayConfig } from './config.js'
@@ -9,11 +10,17 @@ import { loadGatewayConfig } from './config.js'
 const config = loadGatewayConfig()
 const log = createLogger({ level: config.logLevel, bindings: { app: 'gateway' } })
 
+// The in-process data plane follows the control plane's commits directly.
+const state = new ConfigState({ now: () => performance.now(), random: Math.random })
 const cp = await createControlPlane({
   databaseUrl: config.databaseUrl,
   dataDir: config.dataDir,
   log,
+  onCommit: (events) => {
+    for (const e of events) state.apply(e)
+  },
 })
+state.loadSnapshot(await cp.store.snapshot())
 
 function listen(server: http.Server, where: { host: string; port: number }, what: string) {
   return new Promise<void>((resolve, reject) => {
@@ -29,6 +36,12 @@ if (config.adminListen) {
   const admin = http.createServer(cp.app)
   cp.counters.watch(admin)
   await listen(admin, config.adminListen, 'admin API')
+}
+if (config.proxyListen) {
+  const listenPort = config.proxyListen.port
+  const proxy = createProxyServer({ state, log, port: () => listenPort })
+  cp.counters.watch(proxy.server)
+  await listen(proxy.server, config.proxyListen, 'proxy')
 }
 log.info(
   { database: cp.database.kind, dataDir: cp.database.kind === 'pglite' ? config.dataDir : undefined },

@@ -29,7 +29,8 @@ export function isAlgorithmName(name: string): name is AlgorithmName {
 /** Creates an algorithm by name; throws on an unknown name, which is invalid configuration. */
 export function createAlgorithm(name: string, options: AlgorithmOptions): Algorithm {
   if (!isAlgorithmName(name)) {
-    throw new RangeError(`unknown algorithm '${name}', expected one of ${ALGORITHM_NAMES.join(', ')}`)
+    const expected = ALGORITHM_NAMES.join(', ')
+    throw new RangeError(`unknown algorithm '${name}', expected one of ${expected}`)
   }
   return ALGORITHMS[name](options)
 }

@@ -1,5 +1,6 @@
 // Weight and health totals of a balancer, after `updateStatus` and `getStatus` in
-// kong/runloop/balancer/balancers.lua: the data behind `GET /upstreams/{u}/health?balancer_health=1`.
+// kong/runloop/balancer/balancers.lua: the data behind
+// `GET /upstreams/{u}/health?balancer_health=1`.
 // Kong's rule is a fail-closed brake: the balancer is healthy iff it has weight and the available
 // share of it is strictly above `healthchecks.threshold` percent; otherwise every pick fails.
 

@@ -2,7 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { AlgorithmName } from './algorithms.js'
 import { ALGORITHM_NAMES } from './algorithms.js'
-import type { PickResult, UpstreamConfig } from './balancer.js'
+import type { PickResult } from './balancer.js'
+import type { UpstreamConfig } from './upstream-config.js'
 import { Balancer } from './balancer.js'
 import { BALANCER_UNHEALTHY, NO_PEERS_AVAILABLE } from './errors.js'
 import type { Handle } from './handle.js'
@@ -39,20 +40,21 @@ function run(balancer: Balancer, n: number, release = false): string[] {
 }
 
 test('balancer: invalid configuration throws, naming the problem', () => {
-  const cases: Array<{ overrides?: Partial<UpstreamConfig>; list?: TargetConfig[]; match: RegExp }> =
-    [
-      { overrides: { slots: 9 }, match: /slots/ },
-      { overrides: { slots: 65537 }, match: /slots/ },
-      { overrides: { healthchecks: { threshold: 101 } }, match: /threshold/ },
-      { overrides: { algorithm: 'sticky' as AlgorithmName }, match: /algorithm/ },
-      { list: [{ id: 'a', target: 'h:1', weight: 70000 }], match: /weight/ },
-      { list: [{ id: 'a', target: 'h:x', weight: 1 }], match: /port/ },
-    ]
+  type Case = { overrides?: Partial<UpstreamConfig>; list?: TargetConfig[]; match: RegExp }
+  const cases: Case[] = [
+    { overrides: { slots: 9 }, match: /slots/ },
+    { overrides: { slots: 65537 }, match: /slots/ },
+    { overrides: { healthchecks: { threshold: 101 } }, match: /threshold/ },
+    { overrides: { algorithm: 'sticky' as AlgorithmName }, match: /algorithm/ },
+    { list: [{ id: 'a', target: 'h:1', weight: 70000 }], match: /weight/ },
+    { list: [{ id: 'a', target: 'h:x', weight: 1 }], match: /port/ },
+  ]
   for (const { overrides, list = [], match } of cases) {
     assert.throws(() => make('round-robin', list, overrides), match)
   }
   const { balancer } = make('round-robin', targets([1]))
-  assert.throws(() => balancer.setTargets([...targets([1, 1]), { id: 'x', target: 'h', weight: -1 }]))
+  const invalid = { id: 'x', target: 'h', weight: -1 }
+  assert.throws(() => balancer.setTargets([...targets([1, 1]), invalid]), /weight/)
   assert.equal(balancer.peers().length, 1, 'a rejected update changes nothing')
 })
 
@@ -229,7 +231,7 @@ test('balancer: latency is fed through handle.reportTtfb', () => {
   assert.ok((tally(picks).get('t1') ?? 0) > 290, `${[...tally(picks)]}`)
 })
 
-test('balancer: consistent hashing is sticky, and a retry moves to the next peer on the ring', () => {
+test('balancer: consistent hashing is sticky; a retry moves to the next peer on the ring', () => {
   const { balancer } = make('consistent-hashing', targets([1, 1, 1]))
   for (let i = 0; i < 100; i++) {
     const key = { hashValue: `conversation-${i}` }

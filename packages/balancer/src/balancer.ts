@@ -10,7 +10,7 @@
 import type { Algorithm, AlgorithmOptions } from './algorithm.js'
 import { NOTHING_TRIED } from './algorithm.js'
 import type { AlgorithmName } from './algorithms.js'
-import { ALGORITHM_NAMES, createAlgorithm, isAlgorithmName } from './algorithms.js'
+import { createAlgorithm } from './algorithms.js'
 import type { BalancerHealth } from './balancer-health.js'
 import { describeHealth, isHealthy, totalWeight } from './balancer-health.js'
 import type { BalancerError } from './errors.js'
@@ -19,22 +19,8 @@ import type { Handle } from './handle.js'
 import { PickHandle } from './handle.js'
 import type { MutablePeer, Peer, TargetConfig } from './peer.js'
 import { checkTarget, createPeer } from './peer.js'
-
-/** Smallest upstream `slots` Kong's schema accepts. */
-export const MIN_SLOTS = 10
-/** Largest upstream `slots` Kong's schema accepts. */
-export const MAX_SLOTS = 65536
-
-/** The fields of Kong's upstream entity the balancer needs. */
-export interface UpstreamConfig {
-  readonly id: string
-  readonly name: string
-  readonly algorithm: AlgorithmName
-  /** Ring size for consistent hashing, 10..65536. */
-  readonly slots: number
-  /** `threshold`: percent of weight that must be available, 0..100. */
-  readonly healthchecks: { readonly threshold: number }
-}
+import type { UpstreamConfig } from './upstream-config.js'
+import { checkUpstream } from './upstream-config.js'
 
 /** Clock and randomness, injected so the balancer stays pure and tests stay deterministic. */
 export interface BalancerDeps {
@@ -73,7 +59,8 @@ interface Dirty {
  * Balancer of one upstream.
  *
  * @example
- * const balancer = new Balancer(upstream, targets, { now: () => performance.now(), random: Math.random })
+ * const deps = { now: () => performance.now(), random: Math.random }
+ * const balancer = new Balancer(upstream, targets, deps)
  * let result = balancer.pick({ hashValue })
  * // on a retryable failure: result = balancer.pick({ hashValue }, result.handle)
  * // when the response is over: result.handle.release()
@@ -126,7 +113,7 @@ export class Balancer {
   pick(request: PickRequest, previous?: Handle): PickResult {
     let handle: PickHandle | undefined
     if (previous !== undefined) {
-      if (!(previous instanceof PickHandle)) throw new TypeError('previous is not a balancer handle')
+      if (!(previous instanceof PickHandle)) throw new TypeError('not a handle from Balancer.pick')
       previous.release()
       handle = previous
     }
@@ -278,7 +265,8 @@ export class Balancer {
   }
 
   #updateHealth(): void {
-    this.#healthy = isHealthy(totalWeight(this.#byId.values()), this.#upstream.healthchecks.threshold)
+    const { threshold } = this.#upstream.healthchecks
+    this.#healthy = isHealthy(totalWeight(this.#byId.values()), threshold)
   }
 
   #createAlgorithm(): Algorithm {
@@ -294,19 +282,4 @@ export class Balancer {
 function markDirty(dirty: Dirty, backup: boolean): void {
   if (backup) dirty.backup = true
   else dirty.primary = true
-}
-
-// Invalid configuration is a programming or validation error upstream of us: throw.
-function checkUpstream(upstream: UpstreamConfig): void {
-  const { algorithm, slots, healthchecks } = upstream
-  if (!isAlgorithmName(algorithm)) {
-    throw new RangeError(`algorithm must be one of ${ALGORITHM_NAMES.join(', ')}`)
-  }
-  if (!Number.isInteger(slots) || slots < MIN_SLOTS || slots > MAX_SLOTS) {
-    throw new RangeError(`slots of upstream '${upstream.name}' must be ${MIN_SLOTS}..${MAX_SLOTS}`)
-  }
-  const threshold = healthchecks.threshold
-  if (!(threshold >= 0 && threshold <= 100)) {
-    throw new RangeError(`healthchecks.threshold of upstream '${upstream.name}' must be 0..100`)
-  }
 }

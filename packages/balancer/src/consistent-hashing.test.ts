@@ -35,7 +35,7 @@ test('consistent-hashing: a key sticks to its peer', () => {
   assert.equal(algorithm.pick(undefined, NOTHING_TRIED)?.id, algorithm.pick('', NOTHING_TRIED)?.id)
 })
 
-test('consistent-hashing: growing 5 → 6 equal targets remaps < 20% of 10,000 keys, all to the new one', () => {
+test('consistent-hashing: 5 → 6 equal targets moves < 20% of 10,000 keys, all to the new', () => {
   for (const slots of [1000, 10_000, 65_536]) {
     const before = owners(ring(peers([1, 1, 1, 1, 1]), slots))
     const after = owners(ring(peers([1, 1, 1, 1, 1, 1]), slots))

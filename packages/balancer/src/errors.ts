@@ -29,8 +29,8 @@ export const BALANCER_UNHEALTHY: BalancerError = Object.freeze({
   message: BALANCER_ERROR_MESSAGES.BALANCER_UNHEALTHY,
 })
 
-/** HTTP status the proxy answers with for either balancer error (kong/runloop/balancer/init.lua). */
+/** HTTP status the proxy answers for either balancer error (kong/runloop/balancer/init.lua). */
 export const PEER_ERROR_STATUS_CODE = 503
 
-/** Response `message` the proxy sends for either balancer error; the balancer text is only logged. */
+/** Response `message` the proxy sends for either balancer error; the error text is only logged. */
 export const PEER_ERROR_RESPONSE_MESSAGE = 'failure to get a peer from the ring-balancer'

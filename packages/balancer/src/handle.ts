@@ -1,8 +1,8 @@
-// The per-request handle a pick returns, after the handle of kong/runloop/balancer/least_connections.lua
-// (`failedAddresses`, `release`). One handle follows a request through all its attempts: it
-// remembers every peer tried, so a retry never lands on one of them (Kong's round-robin and
-// consistent-hashing retries can), and it ends each attempt exactly once, so in-flight counts
-// cannot drift however often the proxy calls `release()`.
+// The per-request handle a pick returns, after the handle (`failedAddresses`, `release`) of
+// kong/runloop/balancer/least_connections.lua. One handle follows a request through all its
+// attempts: it remembers every peer tried, so a retry never lands on one of them (Kong's
+// round-robin and consistent-hashing retries can), and it ends each attempt exactly once, so
+// in-flight counts cannot drift however often the proxy calls `release()`.
 
 import type { Algorithm } from './algorithm.js'
 import type { Peer } from './peer.js'

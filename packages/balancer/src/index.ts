@@ -3,8 +3,10 @@
 // The proxy builds one Balancer per upstream, picks per request, passes the handle back to retry,
 // reports time to first byte and releases the handle when the response ends.
 
-export { Balancer, MAX_SLOTS, MIN_SLOTS } from './balancer.js'
-export type { BalancerDeps, PickRequest, PickResult, UpstreamConfig } from './balancer.js'
+export { Balancer } from './balancer.js'
+export type { BalancerDeps, PickRequest, PickResult } from './balancer.js'
+export { MAX_SLOTS, MIN_SLOTS } from './upstream-config.js'
+export type { UpstreamConfig } from './upstream-config.js'
 export type { Handle } from './handle.js'
 export type { Peer, TargetConfig } from './peer.js'
 export { DEFAULT_TARGET_PORT, MAX_TARGET_WEIGHT, parseTarget } from './peer.js'

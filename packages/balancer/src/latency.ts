@@ -57,7 +57,8 @@ export class Latency implements Algorithm {
     const present = new Set(peers)
     let seed = Infinity
     for (const state of previous.values()) {
-      if (state.measured && present.has(state.peer)) seed = Math.min(seed, this.#estimate(state, now))
+      if (!state.measured || !present.has(state.peer)) continue
+      seed = Math.min(seed, this.#estimate(state, now))
     }
     if (seed === Infinity) seed = INITIAL_TTFB_MS
     this.#states = peers.map(

@@ -39,7 +39,7 @@ test('least-connections: held picks fill peers to (active+1)/weight', () => {
   }
 })
 
-test('least-connections: a peer holding long streams gets no new picks until others catch up', () => {
+test('least-connections: a peer holding long streams gets nothing until others catch up', () => {
   const algorithm = fresh()
   const list = peers([1, 1, 1])
   algorithm.rebuild(list)

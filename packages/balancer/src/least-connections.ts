@@ -1,4 +1,5 @@
-// `least-connections`: weighted least-connections after kong/runloop/balancer/least_connections.lua.
+// `least-connections`: weighted least-connections, after
+// kong/runloop/balancer/least_connections.lua.
 // A peer scores (in-flight + 1) / weight and the lowest score wins; the +1 makes the heavier peer
 // win when all are idle, and keeps weight meaningful at low load. In-flight counts go up on pick
 // and down when the proxy releases the handle after the whole response (streams included), so a

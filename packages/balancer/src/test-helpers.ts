@@ -4,7 +4,7 @@
 import type { Algorithm } from './algorithm.js'
 import { NOTHING_TRIED } from './algorithm.js'
 import type { AlgorithmName } from './algorithms.js'
-import type { UpstreamConfig } from './balancer.js'
+import type { UpstreamConfig } from './upstream-config.js'
 import type { MutablePeer, TargetConfig } from './peer.js'
 import { createPeer } from './peer.js'
 

@@ -1,0 +1,93 @@
+// Request and response header handling on the proxy path, as Kong does it: hop-by-hop headers
+// (RFC 9110 §7.6.1 plus those named in Connection) never cross the proxy; the upstream gets
+// X-Forwarded-* and X-Real-IP; the client gets Via and Kong's latency headers.
+
+import type { IncomingHttpHeaders } from 'node:http'
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+])
+
+function connectionTokens(value: string | string[] | undefined): Set<string> {
+  const text = Array.isArray(value) ? value.join(',') : (value ?? '')
+  return new Set(
+    text
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter((t) => t !== '')
+  )
+}
+
+export interface ForwardInfo {
+  clientIp: string
+  /** Scheme the client used. */
+  proto: 'http' | 'https'
+  /** Host header the client sent (may include a port). */
+  host: string | undefined
+  /** Port the proxy listens on. */
+  port: number
+  /** Original request path (without query). */
+  path: string
+  /** What strip_path removed, or null. */
+  prefix: string | null
+  /** Host header for the upstream. */
+  upstreamHost: string
+}
+
+/** Builds the upstream request headers as a flat [name, value, …] list for undici. */
+export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, info: ForwardInfo): string[] {
+  const drop = connectionTokens(incoming.connection)
+  const out: string[] = []
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || drop.has(name) || name === 'host') continue
+    if (name.startsWith('x-forwarded-') || name === 'x-real-ip') continue
+    if (Array.isArray(value)) for (const v of value) out.push(name, v)
+    else out.push(name, value)
+  }
+  const prior = incoming['x-forwarded-for']
+  const xff = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${info.clientIp}` : info.clientIp
+  const forwardedHost = (info.host ?? '').replace(/:\d+$/, '')
+  out.push(
+    'host',
+    info.upstreamHost,
+    'x-forwarded-for',
+    xff,
+    'x-forwarded-proto',
+    info.proto,
+    'x-forwarded-host',
+    forwardedHost,
+    'x-forwarded-port',
+    String(info.port),
+    'x-forwarded-path',
+    info.path,
+    'x-real-ip',
+    info.clientIp
+  )
+  if (info.prefix) out.push('x-forwarded-prefix', info.prefix)
+  return out
+}
+
+/** Copies upstream response headers for the client, without hop-by-hop ones. */
+export function clientResponseHeaders(
+  upstream: Record<string, string | string[] | undefined>
+): Record<string, string | string[]> {
+  const drop = connectionTokens(upstream['connection'])
+  const out: Record<string, string | string[]> = {}
+  for (const [name, value] of Object.entries(upstream)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || drop.has(name)) continue
+    out[name] = value
+  }
+  return out
+}
+
+export function isHopByHop(name: string): boolean {
+  return HOP_BY_HOP.has(name)
+}

@@ -1,0 +1,4 @@
+// Public surface of the data plane app, used by apps/gateway (the composition root).
+export { ConfigState, type BalancedUpstream, type ConfigStateDeps } from './config-state.js'
+export { createProxyServer, type ProxyServer, type ProxyDeps, type AttemptOutcome, type RequestEnd } from './proxy-server.js'
+export { PROXY_ERRORS } from './proxy-errors.js'

@@ -1,0 +1,13 @@
+// Responses the proxy itself produces, with Kong's exact messages and status codes.
+
+export const PROXY_ERRORS = {
+  NO_ROUTE: { status: 404, message: 'no Route matched with those values' },
+  NO_SERVICE: { status: 503, message: 'no Service found with those values' },
+  NO_PEER: { status: 503, message: 'failure to get a peer from the ring-balancer' },
+  BAD_GATEWAY: { status: 502, message: 'An invalid response was received from the upstream server' },
+  TIMEOUT: { status: 504, message: 'The upstream server is timing out' },
+  HTTPS_REQUIRED: { status: 426, message: 'Please use HTTPS protocol' },
+  INTERNAL: { status: 500, message: 'An unexpected error occurred' },
+} as const
+
+export type ProxyError = (typeof PROXY_ERRORS)[keyof typeof PROXY_ERRORS]

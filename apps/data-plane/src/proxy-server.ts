@@ -1,0 +1,314 @@
+// createProxyServer(deps): the data plane's HTTP server. A request does one route lookup and
+// one balancer pick per attempt; bodies stream both ways through undici (responses are never
+// buffered, so SSE chunks reach the client as they arrive). Retries go to targets not yet
+// tried, on connect errors and timeouts, and on 502/503/504 while nothing has reached the
+// client and the request body can be replayed. WebSocket upgrades go through http-proxy.
+
+import type { Handle, Peer } from '@switchyard/balancer'
+import type { Logger } from '@switchyard/log'
+import httpProxy from 'http-proxy'
+import { randomUUID } from 'node:crypto'
+import http from 'node:http'
+import type { Duplex } from 'node:stream'
+import type { BalancedUpstream, ConfigState } from './config-state.js'
+import { hashValue } from './hash-input.js'
+import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
+import { PROXY_ERRORS, type ProxyError } from './proxy-errors.js'
+import type { RouteMatch } from './router.js'
+import { classifyError, UpstreamPools, type FailureKind } from './upstream-pools.js'
+
+export const VIA = '1.1 kong/3.9.3'
+export const SERVER = 'kong/3.9.3'
+const RETRY_STATUSES = new Set([502, 503, 504])
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'])
+
+/** What happened on one attempt, for passive health checks and metrics. */
+export interface AttemptOutcome {
+  upstream: BalancedUpstream | undefined
+  peer: { host: string; port: number; id?: string; target?: string }
+  status?: number
+  failure?: FailureKind
+}
+
+export interface ProxyDeps {
+  state: ConfigState
+  log: Logger
+  /** Port the server listens on, for X-Forwarded-Port. */
+  port: () => number
+  onAttempt?: (outcome: AttemptOutcome) => void
+  /** Called once per client request when its response is finished. */
+  onRequestEnd?: (info: RequestEnd) => void
+}
+
+export interface RequestEnd {
+  route: RouteMatch | null
+  upstream: BalancedUpstream | undefined
+  status: number
+  /** ms from request start to the upstream's response headers (last attempt). */
+  upstreamLatencyMs: number | undefined
+  proxyLatencyMs: number
+  totalMs: number
+  requestBytes: number
+  responseBytes: number
+  consumer?: string
+}
+
+export interface ProxyServer {
+  server: http.Server
+  close(): Promise<void>
+}
+
+function sendError(res: http.ServerResponse, err: ProxyError, extra: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const body = JSON.stringify({ message: err.message })
+  res.writeHead(err.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    server: SERVER,
+    ...extra,
+  })
+  res.end(body)
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => resolve(Buffer.concat(chunks)))
+    req.on('error', reject)
+  })
+}
+
+function splitUrl(url: string): { path: string; query: string } {
+  const q = url.indexOf('?')
+  return q === -1 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) }
+}
+
+function hostHeaderFor(peer: { host: string; port: number }, upstream: BalancedUpstream | undefined): string {
+  const configured = upstream?.entity['host_header']
+  if (typeof configured === 'string' && configured !== '') return configured
+  const host = peer.host.includes(':') ? `[${peer.host}]` : peer.host
+  return peer.port === 80 || peer.port === 443 ? host : `${host}:${peer.port}`
+}
+
+export function createProxyServer(deps: ProxyDeps): ProxyServer {
+  const pools = new UpstreamPools()
+  const wsProxy = httpProxy.createProxyServer({ ws: true, xfwd: true })
+  wsProxy.on('error', (_err, _req, target) => {
+    if (target && 'destroy' in target) (target as Duplex).destroy()
+  })
+
+  function route(req: http.IncomingMessage): { match: RouteMatch | null; path: string; query: string } {
+    const { path, query } = splitUrl(req.url ?? '/')
+    const match = deps.state.router.match({
+      method: req.method ?? 'GET',
+      host: req.headers.host,
+      path,
+      headers: req.headersDistinct as Record<string, string[]>,
+      protocol: 'http',
+    })
+    return { match, path, query }
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const started = performance.now()
+    const { match, path, query } = route(req)
+    let status = 0
+    let upstreamLatencyMs: number | undefined
+    let upstream: BalancedUpstream | undefined
+    let requestBytes = 0
+    let responseBytes = 0
+    res.once('close', () => {
+      deps.onRequestEnd?.({
+        route: match,
+        upstream,
+        status: status || res.statusCode,
+        upstreamLatencyMs,
+        proxyLatencyMs: Math.max(0, performance.now() - started - (upstreamLatencyMs ?? 0)),
+        totalMs: performance.now() - started,
+        requestBytes,
+        responseBytes,
+      })
+    })
+    if (!match) return sendError(res, PROXY_ERRORS.NO_ROUTE)
+    if (match.httpsRequired) return sendError(res, PROXY_ERRORS.HTTPS_REQUIRED)
+    const service = match.service
+    if (!service) return sendError(res, PROXY_ERRORS.NO_SERVICE)
+    upstream = deps.state.upstreamByName(service.host)
+
+    // Kong buffers request bodies by default (request_buffering), which also makes retries safe.
+    const buffered = (match.route as { request_buffering?: boolean }).request_buffering !== false
+    const body = buffered ? await readBody(req) : undefined
+    requestBytes = body?.length ?? Number(req.headers['content-length'] ?? 0)
+    const replayable = buffered || req.headers['content-length'] === '0'
+    const method = req.method ?? 'GET'
+
+    let setCookie: string | undefined
+    let hash: string | undefined
+    if (upstream) {
+      const hv = hashValue(upstream.entity, { path: match.path, query, headers: req.headersDistinct as Record<string, string[]> }, {
+        clientIp: req.socket.remoteAddress,
+        uriCaptures: match.uriCaptures,
+        randomId: randomUUID,
+      })
+      if (typeof hv === 'string') hash = hv
+      else if (hv) {
+        hash = hv.value
+        setCookie = hv.setCookie
+      }
+    }
+
+    const retries = Number(service.retries ?? 5)
+    const timeouts = { connectMs: Number(service.connect_timeout), readMs: Number(service.read_timeout) }
+    // Overall deadline for all attempts: one connect plus one read window.
+    const deadline = started + timeouts.connectMs + timeouts.readMs
+    const abort = new AbortController()
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort()
+    })
+
+    let handle: Handle | undefined
+    let lastFailure: ProxyError = PROXY_ERRORS.BAD_GATEWAY
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      let peer: Peer | { host: string; port: number }
+      if (upstream) {
+        const picked = upstream.balancer.pick({ hashValue: hash }, handle)
+        if (!picked.ok) {
+          handle?.release()
+          return sendError(res, attempt === 0 ? PROXY_ERRORS.NO_PEER : lastFailure)
+        }
+        handle = picked.handle
+        peer = picked.peer
+      } else {
+        peer = { host: service.host, port: Number(service.port) }
+      }
+      const attemptStart = performance.now()
+      const pool = pools.get(peer.host, peer.port, timeouts)
+      const headers = upstreamRequestHeaders(req.headers, {
+        clientIp: req.socket.remoteAddress ?? '',
+        proto: 'http',
+        host: req.headers.host,
+        port: deps.port(),
+        path,
+        prefix: match.prefix,
+        upstreamHost: match.upstreamHost ?? hostHeaderFor(peer, upstream),
+      })
+      const upstreamPath = query ? `${match.upstreamPath}?${query}` : match.upstreamPath
+      try {
+        const response = await pool.request({
+          method: method as 'GET',
+          path: upstreamPath,
+          headers,
+          body: body ?? req,
+          signal: abort.signal,
+        })
+        upstreamLatencyMs = performance.now() - attemptStart
+        handle?.reportTtfb(upstreamLatencyMs)
+        deps.onAttempt?.({ upstream, peer, status: response.statusCode })
+        const canRetry =
+          RETRY_STATUSES.has(response.statusCode) &&
+          attempt < retries &&
+          replayable &&
+          (IDEMPOTENT.has(method) || buffered) &&
+          performance.now() < deadline &&
+          upstream !== undefined
+        if (canRetry) {
+          // Drain and drop this answer; the next attempt goes to another target.
+          response.body.resume()
+          lastFailure = response.statusCode === 504 ? PROXY_ERRORS.TIMEOUT : PROXY_ERRORS.BAD_GATEWAY
+          continue
+        }
+        status = response.statusCode
+        const outHeaders = clientResponseHeaders(response.headers)
+        outHeaders['via'] = VIA
+        outHeaders['x-kong-upstream-latency'] = String(Math.round(upstreamLatencyMs))
+        outHeaders['x-kong-proxy-latency'] = String(Math.round(attemptStart - started))
+        if (setCookie) outHeaders['set-cookie'] = setCookie
+        res.writeHead(response.statusCode, outHeaders)
+        // Flush headers now so streaming clients see the response start immediately.
+        res.flushHeaders()
+        const h = handle
+        response.body.on('data', (chunk: Buffer) => {
+          responseBytes += chunk.length
+          if (!res.write(chunk)) {
+            response.body.pause()
+            res.once('drain', () => response.body.resume())
+          }
+        })
+        response.body.once('end', () => {
+          res.end()
+          h?.release()
+        })
+        response.body.once('error', () => {
+          res.destroy()
+          h?.release()
+        })
+        res.once('close', () => {
+          if (!response.body.destroyed) response.body.destroy()
+          h?.release()
+        })
+        return
+      } catch (err) {
+        if (abort.signal.aborted) {
+          handle?.release()
+          return
+        }
+        const kind = classifyError(err)
+        deps.onAttempt?.({ upstream, peer, failure: kind })
+        lastFailure = kind === 'timeout' ? PROXY_ERRORS.TIMEOUT : PROXY_ERRORS.BAD_GATEWAY
+        // A streamed request body cannot be sent twice.
+        if (!replayable || performance.now() >= deadline) break
+        deps.log.debug({ err, peer: `${peer.host}:${peer.port}`, attempt }, 'upstream attempt failed')
+      }
+    }
+    handle?.release()
+    status = lastFailure.status
+    sendError(res, lastFailure)
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      deps.log.error({ err }, 'proxy request failed')
+      sendError(res, PROXY_ERRORS.INTERNAL)
+    })
+  })
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const { match } = route(req)
+    const reject = (err: ProxyError) => {
+      const body = JSON.stringify({ message: err.message })
+      socket.end(
+        `HTTP/1.1 ${err.status} ${http.STATUS_CODES[err.status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
+      )
+    }
+    if (!match) return reject(PROXY_ERRORS.NO_ROUTE)
+    if (!match.service) return reject(PROXY_ERRORS.NO_SERVICE)
+    const upstream = deps.state.upstreamByName(match.service.host)
+    let target: { host: string; port: number }
+    let handle: Handle | undefined
+    if (upstream) {
+      const picked = upstream.balancer.pick({})
+      if (!picked.ok) return reject(PROXY_ERRORS.NO_PEER)
+      handle = picked.handle
+      target = picked.peer
+    } else {
+      target = { host: match.service.host, port: Number(match.service.port) }
+    }
+    socket.once('close', () => handle?.release())
+    const { query } = splitUrl(req.url ?? '/')
+    req.url = query ? `${match.upstreamPath}?${query}` : match.upstreamPath
+    const hostPart = target.host.includes(':') ? `[${target.host}]` : target.host
+    wsProxy.ws(req, socket, head, { target: `http://${hostPart}:${target.port}` })
+  })
+
+  return {
+    server,
+    close: async () => {
+      wsProxy.close()
+      await pools.close()
+    },
+  }
+}

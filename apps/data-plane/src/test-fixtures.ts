@@ -1,0 +1,67 @@
+// Test-only helpers: valid Kong entities built through the same write pipeline the Admin API
+// uses, a ConfigState loaded with them, and a proxy listening on port 0.
+
+import { prepareCreate, routes, services, targets, upstreams, type Entity, type EntityDefinition } from '@switchyard/entities'
+import type { Snapshot } from '@switchyard/cluster'
+import { createLogger } from '@switchyard/log'
+import { randomUUID } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { ConfigState } from './config-state.js'
+import { createProxyServer, type ProxyDeps, type ProxyServer } from './proxy-server.js'
+
+function make(def: EntityDefinition, input: Entity): Entity {
+  const r = prepareCreate(def, input, { now: Date.now(), newId: randomUUID })
+  if (!r.ok) throw new Error(`invalid fixture: ${r.error.message}`)
+  return r.entity
+}
+
+export const fx = {
+  upstream: (input: Entity) => make(upstreams, input),
+  target: (upstream: Entity, input: Entity) => make(targets, { ...input, upstream: { id: upstream['id'] } }),
+  service: (input: Entity) => make(services, input),
+  route: (service: Entity | null, input: Entity) =>
+    make(routes, { ...input, service: service ? { id: service['id'] } : null }),
+}
+
+export function snapshotOf(entities: Partial<Snapshot['entities']>, version = 1): Snapshot {
+  return {
+    version,
+    entities: { upstreams: [], targets: [], services: [], routes: [], ...entities },
+  }
+}
+
+export interface TestProxy {
+  state: ConfigState
+  proxy: ProxyServer
+  url: string
+  port: number
+  close(): Promise<void>
+}
+
+export async function startTestProxy(
+  snapshot: Snapshot,
+  extra: Partial<ProxyDeps> = {}
+): Promise<TestProxy> {
+  const state = new ConfigState({ now: () => performance.now(), random: Math.random })
+  state.loadSnapshot(snapshot)
+  let port = 0
+  const proxy = createProxyServer({
+    state,
+    log: createLogger({ level: 'silent' }),
+    port: () => port,
+    ...extra,
+  })
+  await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve))
+  port = (proxy.server.address() as AddressInfo).port
+  return {
+    state,
+    proxy,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      proxy.server.closeAllConnections()
+      await new Promise<void>((resolve) => proxy.server.close(() => resolve()))
+      await proxy.close()
+    },
+  }
+}

@@ -1,0 +1,23 @@
+// What the control plane hands to data planes: versioned change events (the outbox rows) and
+// full snapshots. Entities travel as Kong's JSON; data planes read only the fields they need.
+
+export type EntityKind = 'upstreams' | 'targets' | 'services' | 'routes'
+export const ENTITY_KINDS: readonly EntityKind[] = ['upstreams', 'targets', 'services', 'routes']
+
+export type EntityJson = Record<string, unknown>
+
+/** One committed change; `version` increases by one per change, cluster-wide. */
+export interface ConfigEvent {
+  version: number
+  entity: EntityKind
+  op: 'upsert' | 'delete'
+  id: string
+  /** The entity after an upsert, or the entity as it was when deleted. */
+  payload: EntityJson | null
+}
+
+/** Every entity and the version it reflects. */
+export interface Snapshot {
+  version: number
+  entities: Record<EntityKind, EntityJson[]>
+}
