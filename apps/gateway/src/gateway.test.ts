@@ -1,0 +1,162 @@
+// End-to-end: the real `npm start` entry point as a child process, on PGlite and on Postgres,
+// driven only over HTTP: the seed's Admin API calls, then traffic through the proxy.
+
+import { createTestDatabase, startUpstream } from '@switchyard/test-kit'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url))
+
+async function freePort(): Promise<number> {
+  const s = net.createServer()
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+  const port = (s.address() as net.AddressInfo).port
+  await new Promise<void>((r) => s.close(() => r()))
+  return port
+}
+
+interface Gateway {
+  admin: string
+  proxy: string
+  child: ChildProcess
+  output: () => string
+}
+
+async function startGateway(env: Record<string, string>): Promise<Gateway> {
+  const adminPort = await freePort()
+  const proxyPort = await freePort()
+  let out = ''
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    env: {
+      ...process.env,
+      KONG_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
+      KONG_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()))
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()))
+  const deadline = Date.now() + 60_000
+  while (!out.includes('switchyard gateway started')) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`gateway did not start:\n${out}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return { admin: `http://127.0.0.1:${adminPort}`, proxy: `http://127.0.0.1:${proxyPort}`, child, output: () => out }
+}
+
+async function stop(g: Gateway): Promise<void> {
+  if (g.child.exitCode !== null) return
+  const exited = new Promise((r) => g.child.once('exit', r))
+  g.child.kill('SIGTERM')
+  await exited
+}
+
+async function form(url: string, method: string, fields: Record<string, string>) {
+  const res = await fetch(url, { method, body: new URLSearchParams(fields) })
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : undefined }
+}
+
+async function seedScenario(g: Gateway) {
+  const a = await startUpstream('model-a')
+  const b = await startUpstream('model-b')
+  try {
+    for (const [name, extra] of [
+      ['llm.rr', {}],
+      ['llm.lc', { algorithm: 'least-connections' }],
+      ['llm.hash', { algorithm: 'consistent-hashing' }],
+      ['llm.lat', { algorithm: 'latency' }],
+    ] as const) {
+      const r = await form(`${g.admin}/upstreams`, 'POST', { name, ...extra })
+      assert.equal(r.status, 201, JSON.stringify(r.body))
+      assert.equal(r.body.algorithm, 'algorithm' in extra ? extra.algorithm : 'round-robin')
+    }
+    let r = await form(`${g.admin}/upstreams/llm.rr/targets`, 'POST', { target: a.address, weight: '100' })
+    assert.equal(r.status, 201)
+    assert.equal(r.body.weight, 100)
+    assert.equal(r.body.backup, false)
+    r = await form(`${g.admin}/upstreams/llm.rr/targets`, 'POST', { target: a.address, weight: '50' })
+    assert.equal(r.status, 200)
+    assert.equal(r.body.weight, 50)
+    r = await form(`${g.admin}/upstreams/llm.rr/targets`, 'POST', { target: b.address, backup: 'true' })
+    assert.equal(r.status, 201)
+    assert.equal(r.body.backup, true)
+    r = await form(`${g.admin}/upstreams/llm.rr`, 'PATCH', {
+      'healthchecks.active.http_path': '/health',
+      'healthchecks.active.healthy.interval': '5',
+      'healthchecks.active.unhealthy.interval': '5',
+      'healthchecks.passive.healthy.successes': '3',
+      'healthchecks.passive.unhealthy.http_failures': '3',
+    })
+    assert.equal(r.status, 200)
+    assert.equal(r.body.healthchecks.active.http_path, '/health')
+    assert.equal(r.body.healthchecks.passive.unhealthy.http_failures, 3)
+    assert.equal(r.body.healthchecks.active.timeout, 1, 'untouched leaves keep their defaults')
+
+    r = await form(`${g.admin}/services`, 'POST', { name: 'chat', host: 'llm.rr' })
+    assert.equal(r.status, 201)
+    r = await form(`${g.admin}/services/chat/routes`, 'POST', { 'paths[]': '/v1' })
+    assert.equal(r.status, 201)
+
+    // The primary takes all traffic; the backup none while the primary is usable.
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${g.proxy}/v1/chat/completions`, { method: 'POST', body: '{"model":"m"}' })
+      assert.equal(res.status, 200)
+      assert.equal(await res.text(), 'model-a')
+    }
+    assert.equal(b.requests.length, 0)
+    assert.equal(a.requests.at(-1)!.url, '/chat/completions')
+    const miss = await fetch(`${g.proxy}/nope`)
+    assert.equal(miss.status, 404)
+    assert.deepEqual(await miss.json(), { message: 'no Route matched with those values' })
+  } finally {
+    await a.close()
+    await b.close()
+  }
+}
+
+describe('npm start entry point', () => {
+  test('on PGlite: seed script through the Admin API, traffic through the proxy, data survives a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-gw-'))
+    after(() => rmSync(dir, { recursive: true, force: true }))
+    const g = await startGateway({ SWITCHYARD_DATA_DIR: dir })
+    try {
+      assert.match(g.output(), /admin API listening on http:\/\/127\.0\.0\.1:\d+/)
+      assert.match(g.output(), /proxy listening/)
+      await seedScenario(g)
+    } finally {
+      await stop(g)
+    }
+    const again = await startGateway({ SWITCHYARD_DATA_DIR: dir })
+    try {
+      const r = await fetch(`${again.admin}/upstreams/llm.rr/targets`)
+      const body = (await r.json()) as { data: { weight: number; backup: boolean }[] }
+      assert.equal(body.data.length, 2)
+    } finally {
+      await stop(again)
+    }
+  })
+
+  test('on Postgres via DATABASE_URL', async () => {
+    const db = await createTestDatabase()
+    const g = await startGateway({ DATABASE_URL: db.url })
+    try {
+      const root = (await (await fetch(`${g.admin}/`)).json()) as { configuration: { database: string } }
+      assert.equal(root.configuration.database, 'postgres')
+      await seedScenario(g)
+    } finally {
+      await stop(g)
+      await db.drop()
+    }
+  })
+})
