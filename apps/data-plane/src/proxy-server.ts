@@ -134,13 +134,20 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       })
     })
     if (!match) return sendError(res, PROXY_ERRORS.NO_ROUTE)
-    if (match.httpsRequired) return sendError(res, PROXY_ERRORS.HTTPS_REQUIRED)
+    if (match.httpsRequired) {
+      // Kong answers 426 by default, or redirects with the route's chosen status.
+      const code = match.route.https_redirect_status_code ?? 426
+      if (code === 426) return sendError(res, PROXY_ERRORS.HTTPS_REQUIRED)
+      res.writeHead(code, { location: `https://${req.headers.host ?? ''}${req.url ?? '/'}`, server: SERVER })
+      res.end()
+      return
+    }
     const service = match.service
     if (!service) return sendError(res, PROXY_ERRORS.NO_SERVICE)
     upstream = deps.state.upstreamByName(service.host)
 
     // Kong buffers request bodies by default (request_buffering), which also makes retries safe.
-    const buffered = (match.route as { request_buffering?: boolean }).request_buffering !== false
+    const buffered = match.route.request_buffering !== false
     const body = buffered ? await readBody(req) : undefined
     requestBytes = body?.length ?? Number(req.headers['content-length'] ?? 0)
     const replayable = buffered || req.headers['content-length'] === '0'

@@ -24,6 +24,8 @@ export interface RouteConfig {
   readonly path_handling: 'v0' | 'v1'
   /** 426, 301, 302, 307 or 308: what an https-only route answers to plain http. */
   readonly https_redirect_status_code?: number
+  /** Kong's default true: the proxy reads the whole body first, which makes retries safe. */
+  readonly request_buffering?: boolean
   readonly service: { readonly id: string } | null
   /** Unix seconds; breaks priority ties (older first). */
   readonly created_at?: number
