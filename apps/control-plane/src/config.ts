@@ -18,6 +18,9 @@ export interface ControlPlaneConfig {
   redisUrl: string | undefined
   logLevel: LevelName
   clusterToken: string | undefined
+  /** `traditional` (Admin API only) or `control_plane` (plus cluster endpoints and Redis). */
+  role: 'traditional' | 'control_plane'
+  clusterListen: Listen | undefined
 }
 
 /**
@@ -67,5 +70,7 @@ export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): Co
     redisUrl: env['REDIS_URL'],
     logLevel: parseLogLevel(env['KONG_LOG_LEVEL']),
     clusterToken: env['SWITCHYARD_CLUSTER_TOKEN'],
+    role: env['KONG_ROLE'] === 'control_plane' ? 'control_plane' : 'traditional',
+    clusterListen: parseListen(env['KONG_CLUSTER_LISTEN'], '0.0.0.0:8005'),
   }
 }

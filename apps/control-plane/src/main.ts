@@ -1,20 +1,65 @@
-// Control plane process: Admin API on KONG_ADMIN_LISTEN over Postgres (or PGlite).
+// Control plane process: Admin API on KONG_ADMIN_LISTEN over Postgres (or PGlite). With
+// KONG_ROLE=control_plane it also serves the cluster endpoints on KONG_CLUSTER_LISTEN and
+// publishes commits on Redis; that role needs Postgres, Redis and the cluster token.
 
 import { createLogger } from '@switchyard/log'
 import http from 'node:http'
+import { createClusterApp, StatusCache } from './cluster/cluster-app.js'
+import { OutboxPublisher } from './cluster/publisher.js'
 import { loadControlPlaneConfig } from './config.js'
 import { createControlPlane } from './control-plane.js'
 
 const config = loadControlPlaneConfig()
 const log = createLogger({ level: config.logLevel, bindings: { app: 'control-plane' } })
+
+if (config.role === 'control_plane') {
+  const missing = [
+    !config.databaseUrl && 'DATABASE_URL (or KONG_PG_HOST)',
+    !config.redisUrl && 'REDIS_URL',
+    !config.clusterToken && 'SWITCHYARD_CLUSTER_TOKEN',
+  ].filter(Boolean)
+  if (missing.length > 0) {
+    log.fatal({ missing }, `KONG_ROLE=control_plane needs ${missing.join(', ')}`)
+    process.exit(1)
+  }
+}
+
+let publisher: OutboxPublisher | undefined
 const cp = await createControlPlane({
   databaseUrl: config.databaseUrl,
   dataDir: config.dataDir,
   log,
+  onCommit: (events) => publisher?.committed(events),
+  configuration: { role: config.role },
 })
+
+function listen(server: http.Server, where: { host: string; port: number }, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(where.port, where.host, () => {
+      log.info({ host: where.host, port: where.port }, `${what} listening on http://${where.host}:${where.port}`)
+      resolve()
+    })
+  })
+}
+
 if (config.adminListen) {
   const server = http.createServer(cp.app)
   cp.counters.watch(server)
-  const { host, port } = config.adminListen
-  server.listen(port, host, () => log.info({ host, port, database: cp.database.kind }, 'admin API listening'))
+  await listen(server, config.adminListen, 'admin API')
 }
+if (config.role === 'control_plane' && config.clusterListen) {
+  publisher = new OutboxPublisher(config.redisUrl!, cp.store, log)
+  publisher.start()
+  const cluster = http.createServer(createClusterApp(cp.store, config.clusterToken!, new StatusCache(cp.store)))
+  await listen(cluster, config.clusterListen, 'cluster endpoints')
+}
+log.info({ role: config.role, database: cp.database.kind }, 'control plane started')
+
+const shutdown = async () => {
+  await publisher?.close()
+  await cp.close().catch(() => {})
+  process.exit(0)
+}
+process.on('SIGINT', shutdown)
+process.on('SIGTERM', shutdown)

@@ -4,7 +4,7 @@
 // service change marks the router for a rebuild before the next request.
 
 import { Balancer, isAlgorithmName, type TargetConfig, type UpstreamConfig } from '@switchyard/balancer'
-import type { ConfigEvent, EntityJson, EntityKind, Snapshot } from '@switchyard/cluster'
+import { configHash, type ConfigEvent, type EntityJson, type EntityKind, type Snapshot } from '@switchyard/cluster'
 import type { RouteConfig, ServiceConfig, UpstreamHashConfig } from './route-types.js'
 import { buildRouter, type Router } from './router.js'
 
@@ -54,6 +54,7 @@ export class ConfigState {
   private readonly balancers = new Map<string, BalancedUpstream>()
   private readonly upstreamIdByName = new Map<string, string>()
   private routerCache: Router | undefined
+  private hashCache: { version: number; hash: string } | undefined
 
   constructor(private readonly deps: ConfigStateDeps) {}
 
@@ -118,6 +119,27 @@ export class ConfigState {
 
   get upstreams(): IterableIterator<BalancedUpstream> {
     return this.balancers.values()
+  }
+
+  /** The whole configuration as a snapshot (for the cache file). */
+  snapshot(): Snapshot {
+    return {
+      version: this.version,
+      entities: {
+        upstreams: this.list('upstreams'),
+        targets: this.list('targets'),
+        services: this.list('services'),
+        routes: this.list('routes'),
+      },
+    }
+  }
+
+  /** The configuration hash, cached per version; equals the control plane's for the same version. */
+  hash(): string {
+    if (this.hashCache?.version !== this.version) {
+      this.hashCache = { version: this.version, hash: configHash(this.snapshot().entities) }
+    }
+    return this.hashCache.hash
   }
 
   list(kind: EntityKind): EntityJson[] {

@@ -1,3 +1,10 @@
-// Public surface of @switchyard/cluster: event and snapshot types and the buses that carry them.
+// Public surface of @switchyard/cluster: event and snapshot types, the config hash, the
+// Redis doorbell, the follower that keeps a data plane in step, and the buses.
 export * from './types.js'
 export { InProcessBus, type EventListener } from './in-process-bus.js'
+export { configHash, canonicalJson } from './config-hash.js'
+export { CONFIG_CHANNEL, HEALTH_CHANNEL, parseNotice, formatNotice, type Notice } from './notices.js'
+export { connectRedis, NoticePublisher, NoticeSubscriber, type NoticeSubscriberEvents } from './redis-notices.js'
+export { ConfigFollower, isConfigEvent, type EventsPage, type FollowerSource, type FollowerTarget, type FollowerHooks } from './follower.js'
+export { ClusterClient } from './cluster-client.js'
+export { readCacheFile, writeCacheFile } from './cache-file.js'

@@ -2,7 +2,7 @@
 // change to the `config_events` outbox in the same commit, as the cluster protocol requires.
 
 import { ENTITIES, type Entity, type EntityName } from '@switchyard/entities'
-import { desc, gt, asc, sql } from 'drizzle-orm'
+import { asc, desc, gt, lte, sql } from 'drizzle-orm'
 import type { Database, Db } from './connect.js'
 import { EntityDao } from './entity-dao.js'
 import { configEvents, TABLES } from './tables.js'
@@ -26,6 +26,9 @@ export interface WriteTx {
 }
 
 export type Daos = { [K in EntityName]: EntityDao }
+
+// Any constant works; every control plane must use the same one.
+const WRITE_LOCK_KEY = 727_002
 
 export class Store {
   readonly daos: Daos
@@ -51,6 +54,11 @@ export class Store {
   async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<{ result: T; events: OutboxEvent[] }> {
     const events: OutboxEvent[] = []
     const result = await this.database.db.transaction(async (q) => {
+      // Writers take turns cluster-wide, so outbox versions are assigned in commit order and
+      // a data plane that sees version V+1 knows V is already visible.
+      if (this.database.kind === 'postgres') {
+        await q.execute(sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`)
+      }
       const tx: WriteTx = {
         q: q as unknown as Db,
         record: async (entity, op, row) => {
@@ -94,6 +102,28 @@ export class Store {
     }))
   }
 
+  /** Oldest version still in the outbox (0 when empty). */
+  async oldestVersion(): Promise<number> {
+    const rows = await this.q
+      .select({ version: configEvents.version })
+      .from(configEvents)
+      .orderBy(asc(configEvents.version))
+      .limit(1)
+    return rows[0]?.version ?? 0
+  }
+
+  /** Deletes all but the newest `keep` outbox rows; returns how many were deleted. */
+  async pruneEvents(keep: number): Promise<number> {
+    const latest = await this.latestVersion()
+    const cutoff = latest - keep
+    if (cutoff <= 0) return 0
+    const deleted = await this.q
+      .delete(configEvents)
+      .where(lte(configEvents.version, cutoff))
+      .returning({ version: configEvents.version })
+    return deleted.length
+  }
+
   /** Every entity and the version they reflect, read in one consistent transaction. */
   async snapshot(): Promise<{ version: number; entities: { [K in EntityName]: Entity[] } }> {
     return this.database.db.transaction(async (tx) => {
@@ -102,12 +132,11 @@ export class Store {
         await q.execute(sql`set transaction isolation level repeatable read`)
       }
       const version = await this.latestVersion(q)
-      const [upstreams, targets, services, routes] = await Promise.all([
-        this.daos.upstreams.all(q),
-        this.daos.targets.all(q),
-        this.daos.services.all(q),
-        this.daos.routes.all(q),
-      ])
+      // One connection per transaction: read one table after another.
+      const upstreams = await this.daos.upstreams.all(q)
+      const targets = await this.daos.targets.all(q)
+      const services = await this.daos.services.all(q)
+      const routes = await this.daos.routes.all(q)
       return { version, entities: { upstreams, targets, services, routes } }
     })
   }

@@ -1,0 +1,118 @@
+// A data plane's config follower: applies the control plane's events in version order and
+// repairs every kind of gap. A notice or heartbeat ahead of the applied version, a Redis
+// (re)connect, or the periodic poll trigger one catch-up (`GET /v1/events?after=V`); a 410
+// (V older than the retained outbox) triggers a fresh snapshot. Catch-ups never overlap: a
+// trigger during one schedules exactly one more.
+
+import type { ConfigEvent, Snapshot } from './types.js'
+
+export type EventsPage =
+  | { ok: true; latest: number; events: ConfigEvent[] }
+  | { ok: false; gone: true }
+
+export interface FollowerSource {
+  snapshot(): Promise<Snapshot>
+  eventsAfter(version: number): Promise<EventsPage>
+}
+
+export interface FollowerTarget {
+  readonly version: number
+  loadSnapshot(snapshot: Snapshot): void
+  apply(event: ConfigEvent): void
+}
+
+export interface FollowerHooks {
+  /** After a snapshot load or a batch of events, e.g. to write the cache file. */
+  onChange?(): void
+  onError?(err: unknown): void
+}
+
+/** Validates one event from the control plane before it may touch the config. */
+export function isConfigEvent(e: unknown): e is ConfigEvent {
+  if (typeof e !== 'object' || e === null) return false
+  const x = e as Record<string, unknown>
+  return (
+    typeof x['version'] === 'number' &&
+    Number.isSafeInteger(x['version']) &&
+    ['upstreams', 'targets', 'services', 'routes'].includes(String(x['entity'])) &&
+    (x['op'] === 'upsert' || x['op'] === 'delete') &&
+    typeof x['id'] === 'string' &&
+    (x['payload'] === null || (typeof x['payload'] === 'object' && !Array.isArray(x['payload']))) &&
+    (x['op'] === 'delete' || x['payload'] !== null)
+  )
+}
+
+export class ConfigFollower {
+  private running: Promise<void> | undefined
+  private again = false
+  /** Highest version anyone told us exists. */
+  private known = 0
+
+  constructor(
+    private readonly source: FollowerSource,
+    private readonly target: FollowerTarget,
+    private readonly hooks: FollowerHooks = {}
+  ) {}
+
+  /** Loads a full snapshot (boot, or after a 410). */
+  async bootstrap(): Promise<void> {
+    const snap = await this.source.snapshot()
+    this.target.loadSnapshot(snap)
+    this.known = Math.max(this.known, snap.version)
+    this.hooks.onChange?.()
+  }
+
+  /** A notice or heartbeat saw `version`; catch up when it is ahead of us. */
+  noticeVersion(version: number): void {
+    this.known = Math.max(this.known, version)
+    if (version > this.target.version) this.trigger()
+  }
+
+  /** Something may have been missed (reconnect, poll): catch up unconditionally. */
+  trigger(): Promise<void> {
+    if (this.running) {
+      this.again = true
+      return this.running
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined
+    })
+    return this.running
+  }
+
+  get lag(): number {
+    return Math.max(0, this.known - this.target.version)
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false
+      try {
+        await this.catchUp()
+      } catch (err) {
+        this.hooks.onError?.(err)
+        return
+      }
+    } while (this.again)
+  }
+
+  private async catchUp(): Promise<void> {
+    for (;;) {
+      const page = await this.source.eventsAfter(this.target.version)
+      if (!page.ok) {
+        await this.bootstrap()
+        return
+      }
+      let changed = false
+      for (const event of page.events) {
+        // Only the next version applies; a hole means the page is inconsistent: ask again.
+        if (!isConfigEvent(event) || event.version !== this.target.version + 1) break
+        this.target.apply(event)
+        changed = true
+      }
+      this.known = Math.max(this.known, page.latest)
+      if (changed) this.hooks.onChange?.()
+      if (!changed || this.target.version >= page.latest) return
+    }
+  }
+}
