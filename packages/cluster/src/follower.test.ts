@@ -1,0 +1,145 @@
+// The follower against an in-memory source: applies events in order, repairs gaps, falls back
+// to a snapshot on 410, never lets a forged or out-of-order event through, never overlaps
+// catch-ups.
+
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { ConfigFollower, type EventsPage, type FollowerSource, type FollowerTarget } from './follower.js'
+import type { ConfigEvent, Snapshot } from './types.js'
+
+function event(version: number): ConfigEvent {
+  return { version, entity: 'upstreams', op: 'upsert', id: `id-${version}`, payload: { id: `id-${version}` } }
+}
+
+class MemorySource implements FollowerSource {
+  events: ConfigEvent[] = []
+  oldest = 1
+  calls = 0
+  snapshots = 0
+  pageSize = 1000
+  inFlight = 0
+  maxInFlight = 0
+
+  async snapshot(): Promise<Snapshot> {
+    this.snapshots++
+    const latest = this.events.at(-1)?.version ?? 0
+    return { version: latest, entities: { upstreams: [], targets: [], services: [], routes: [] } }
+  }
+
+  async eventsAfter(version: number): Promise<EventsPage> {
+    this.calls++
+    this.inFlight++
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight)
+    await new Promise((r) => setTimeout(r, 5))
+    this.inFlight--
+    const latest = this.events.at(-1)?.version ?? 0
+    if (version < latest && this.oldest > version + 1) return { ok: false, gone: true }
+    return { ok: true, latest, events: this.events.filter((e) => e.version > version).slice(0, this.pageSize) }
+  }
+}
+
+class Target implements FollowerTarget {
+  version = 0
+  applied: number[] = []
+  loadSnapshot(s: Snapshot) {
+    this.version = s.version
+  }
+  apply(e: ConfigEvent) {
+    assert.equal(e.version, this.version + 1, 'applied strictly in order')
+    this.applied.push(e.version)
+    this.version = e.version
+  }
+}
+
+test('catches up over several pages in version order', async () => {
+  const src = new MemorySource()
+  src.pageSize = 7
+  src.events = Array.from({ length: 30 }, (_, i) => event(i + 1))
+  const target = new Target()
+  const f = new ConfigFollower(src, target)
+  await f.trigger()
+  assert.equal(target.version, 30)
+  assert.deepEqual(target.applied, Array.from({ length: 30 }, (_, i) => i + 1))
+})
+
+test('a notice at or below the applied version does nothing; ahead triggers one catch-up', async () => {
+  const src = new MemorySource()
+  src.events = [event(1), event(2)]
+  const target = new Target()
+  const f = new ConfigFollower(src, target)
+  await f.trigger()
+  const calls = src.calls
+  f.noticeVersion(2)
+  f.noticeVersion(1)
+  assert.equal(src.calls, calls)
+  src.events.push(event(3))
+  f.noticeVersion(3)
+  await f.trigger()
+  assert.equal(target.version, 3)
+})
+
+test('a 410 falls back to a fresh snapshot', async () => {
+  const src = new MemorySource()
+  src.events = [event(1), event(2), event(3), event(4)]
+  src.oldest = 4
+  const target = new Target()
+  const f = new ConfigFollower(src, target)
+  await f.trigger()
+  assert.equal(src.snapshots, 1)
+  assert.equal(target.version, 4)
+})
+
+test('invalid and out-of-order events are never applied', async () => {
+  const src = new MemorySource()
+  const forged = { version: 2, entity: 'nope', op: 'upsert', id: 'x', payload: {} } as unknown as ConfigEvent
+  src.events = [event(1), forged, event(3)]
+  const target = new Target()
+  const f = new ConfigFollower(src, target)
+  await f.trigger()
+  assert.equal(target.version, 1, 'stops at the hole instead of skipping it')
+})
+
+test('triggers during a catch-up coalesce into one more run, never concurrent', async () => {
+  const src = new MemorySource()
+  src.events = [event(1)]
+  const target = new Target()
+  const f = new ConfigFollower(src, target)
+  const runs = [f.trigger(), f.trigger(), f.trigger()]
+  src.events.push(event(2))
+  f.noticeVersion(2)
+  await Promise.all(runs)
+  await f.trigger()
+  assert.equal(target.version, 2)
+  assert.equal(src.maxInFlight, 1)
+})
+
+test('a notice with a huge forged version does not wedge later catch-ups', async () => {
+  const src = new MemorySource()
+  src.events = [event(1)]
+  const target = new Target()
+  const f = new ConfigFollower(src, target)
+  f.noticeVersion(Number.MAX_SAFE_INTEGER)
+  await f.trigger()
+  src.events.push(event(2))
+  f.noticeVersion(2)
+  await f.trigger()
+  assert.equal(target.version, 2)
+})
+
+test('errors are reported and the next trigger retries', async () => {
+  const src = new MemorySource()
+  src.events = [event(1)]
+  let fail = true
+  const errors: unknown[] = []
+  const flaky: FollowerSource = {
+    snapshot: () => src.snapshot(),
+    eventsAfter: (v) => (fail ? Promise.reject(new Error('down')) : src.eventsAfter(v)),
+  }
+  const target = new Target()
+  const f = new ConfigFollower(flaky, target, { onError: (e) => errors.push(e) })
+  await f.trigger()
+  assert.equal(errors.length, 1)
+  fail = false
+  await f.trigger()
+  assert.equal(target.version, 1)
+})

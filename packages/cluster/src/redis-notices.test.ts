@@ -1,0 +1,53 @@
+// The doorbell over the real local Redis: published notices reach a subscriber; malformed
+// messages on the channel are dropped. Fails loudly when Redis is unreachable.
+
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { Redis } from 'ioredis'
+import { CONFIG_CHANNEL } from './notices.js'
+import { NoticePublisher, NoticeSubscriber, connectRedis } from './redis-notices.js'
+import type { Notice } from './notices.js'
+
+const REDIS_URL = 'redis://127.0.0.1:6379'
+
+test('notices published by the control plane reach subscribers; garbage is dropped', async () => {
+  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 })
+  try {
+    await probe.connect()
+    assert.equal(await probe.ping(), 'PONG')
+  } catch (err) {
+    throw new Error(`Redis is required at ${REDIS_URL} (run scripts/services.sh): ${(err as Error).message}`)
+  }
+  const seen: Notice[] = []
+  let ready!: () => void
+  const readyP = new Promise<void>((r) => (ready = r))
+  const sub = new NoticeSubscriber(REDIS_URL, { onNotice: (n) => seen.push(n), onReady: () => ready() })
+  const pub = new NoticePublisher(connectRedis(REDIS_URL))
+  try {
+    await readyP
+    assert.equal(sub.connected, true)
+    await probe.publish(CONFIG_CHANNEL, 'not json')
+    await probe.publish(CONFIG_CHANNEL, '{"type":"commit","version":"x"}')
+    assert.equal(await pub.publish({ type: 'commit', version: 41 }), true)
+    assert.equal(await pub.publish({ type: 'heartbeat', version: 42 }), true)
+    const deadline = Date.now() + 2000
+    while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    // Other tests may publish on the shared channel; ours must be there, garbage must not.
+    assert.ok(seen.some((n) => n.type === 'commit' && n.version === 41))
+    assert.ok(seen.some((n) => n.type === 'heartbeat' && n.version === 42))
+    assert.ok(seen.every((n) => Number.isSafeInteger(n.version)))
+  } finally {
+    await sub.close()
+    await pub.close()
+    probe.disconnect()
+  }
+})
+
+test('publishing while Redis is unreachable reports false instead of throwing', async () => {
+  const pub = new NoticePublisher(connectRedis('redis://127.0.0.1:1'))
+  try {
+    assert.equal(await pub.publish({ type: 'commit', version: 1 }), false)
+  } finally {
+    await pub.close()
+  }
+})
