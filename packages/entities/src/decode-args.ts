@@ -3,6 +3,7 @@
 // body methods, repeated keys become arrays; then values are coerced by the entity schema
 // (numbers, booleans, "" → null, scalar → one-element array). JSON bodies never come here.
 
+import { getOwn, setOwn } from './own.js'
 import type { Entity, Field, Fields } from './schema.js'
 
 type Segment = { key: string } | { index: number } | { append: true }
@@ -37,13 +38,12 @@ function assign(container: Node, seg: Segment, value: unknown, combine: boolean)
     return
   }
   const slot = 'index' in seg ? seg.index - 1 : seg.key
-  const target = container as Record<string | number, unknown>
-  const old = target[slot]
+  const old = getOwn(container, slot)
   if (combine && old !== undefined) {
     // Repeated keys become arrays of their values.
-    target[slot] = Array.isArray(old) ? [...old, value] : [old, value]
+    setOwn(container, slot, Array.isArray(old) ? [...old, value] : [old, value])
   } else {
-    target[slot] = value
+    setOwn(container, slot, value)
   }
 }
 
@@ -55,12 +55,33 @@ function child(container: Node, seg: Segment, nextSeg: Segment): Node {
     return created
   }
   const slot = 'index' in seg ? seg.index - 1 : seg.key
-  const target = container as Record<string | number, unknown>
-  const existing = target[slot]
+  const existing = getOwn(container, slot)
   if (existing !== null && typeof existing === 'object') return existing as Node
   const created: Node = wantArray ? [] : {}
-  target[slot] = created
+  setOwn(container, slot, created)
   return created
+}
+
+/**
+ * `x[2]=b` without `x[1]` gives a Lua table that is not a sequence, which Kong's validator
+ * rejects as "expected an array/set". A JS array with a hole would instead pass the type
+ * check, so such arrays become objects keyed by 1-based position.
+ */
+function closeHoles(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    // Counting the present indexes, not walking `length`: `x[99999999]=1` is one element.
+    const present = Object.keys(value)
+    if (present.length === value.length) return value.map(closeHoles)
+    const out: Entity = {}
+    for (const i of present) setOwn(out, String(Number(i) + 1), closeHoles(value[Number(i)]))
+    return out
+  }
+  if (value !== null && typeof value === 'object') {
+    const out: Entity = {}
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, closeHoles(v))
+    return out
+  }
+  return value
 }
 
 /** Builds the nested structure from ordered key/value pairs. */
@@ -73,7 +94,7 @@ export function decodePairs(pairs: Iterable<[string, string]>, mapKeys: boolean)
     for (let i = 0; i < segs.length - 1; i++) node = child(node, segs[i]!, segs[i + 1]!)
     assign(node, segs[segs.length - 1]!, value, true)
   }
-  return root
+  return closeHoles(root) as Entity
 }
 
 const NUMERIC = /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$/
@@ -89,13 +110,16 @@ export function inferValue(value: unknown, field: Field): unknown {
       return value === 'true' ? true : value === 'false' ? false : value
     case 'array':
     case 'set': {
-      const list = Array.isArray(value) ? value : value === undefined || value === null ? value : [value]
-      return Array.isArray(list) ? list.map((v) => inferValue(v, field.elements)) : list
+      // Only a scalar is wrapped (Kong wraps non-tables); an object stays one, so a
+      // non-sequence (`x[2]` alone) is reported as "expected an array/set".
+      if (Array.isArray(value)) return value.map((v) => inferValue(v, field.elements))
+      if (value === undefined || value === null || typeof value === 'object') return value
+      return [inferValue(value, field.elements)]
     }
     case 'map':
       if (value && typeof value === 'object' && !Array.isArray(value)) {
         const out: Entity = {}
-        for (const [k, v] of Object.entries(value)) out[k] = inferValue(v, field.values)
+        for (const [k, v] of Object.entries(value)) setOwn(out, k, inferValue(v, field.values))
         return out
       }
       return value
@@ -106,7 +130,7 @@ export function inferValue(value: unknown, field: Field): unknown {
     case 'foreign':
       if (value && typeof value === 'object' && !Array.isArray(value)) {
         const out: Entity = {}
-        for (const [k, v] of Object.entries(value)) out[k] = v === '' ? null : v
+        for (const [k, v] of Object.entries(value)) setOwn(out, k, v === '' ? null : v)
         return out
       }
       return value
@@ -119,8 +143,8 @@ export function inferValue(value: unknown, field: Field): unknown {
 export function inferFields(input: Entity, fields: Fields, extra: Fields = {}): Entity {
   const out: Entity = {}
   for (const [k, v] of Object.entries(input)) {
-    const field = fields[k] ?? extra[k]
-    out[k] = field ? inferValue(v, field) : v
+    const field = (getOwn(fields, k) ?? getOwn(extra, k)) as Field | undefined
+    setOwn(out, k, field ? inferValue(v, field) : v)
   }
   return out
 }

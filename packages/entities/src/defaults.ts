@@ -1,7 +1,12 @@
 // Fills defaults the way Kong's process_auto_fields does on insert: every absent field is
 // written with its default (deep-copied) or an explicit null, recursively into records.
+// An explicit null on an optional field that has a default also takes the default: Kong would
+// store the null, but our columns for such fields are NOT NULL (and the data plane needs a
+// value), while `slots=` in a form means "unset" — back to the default. Required fields keep
+// the null and fail validation with "required field missing", as in Kong.
 
-import type { Entity, Fields } from './schema.js'
+import { getOwn, setOwn } from './own.js'
+import type { Entity, Field, Fields } from './schema.js'
 
 function clone<T>(v: T): T {
   return v === undefined ? v : (structuredClone(v) as T)
@@ -18,7 +23,7 @@ export function withDefaults(fields: Fields, input: Entity): Entity {
       } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
         out[name] = withDefaults(field.fields, value as Entity)
       }
-    } else if (value === undefined) {
+    } else if (value === undefined || (value === null && field.default !== undefined && !field.required)) {
       out[name] = field.default === undefined ? null : clone(field.default)
     }
   }
@@ -32,8 +37,9 @@ export function withDefaults(fields: Fields, input: Entity): Entity {
 export function mergeUpdate(fields: Fields, stored: Entity, patch: Entity): Entity {
   const out: Entity = { ...stored }
   for (const [name, value] of Object.entries(patch)) {
-    const field = fields[name]
-    const old = out[name]
+    // Own properties only: the patch is client input and may name `__proto__`.
+    const field = getOwn(fields, name) as Field | undefined
+    const old = getOwn(out, name)
     if (
       field?.type === 'record' &&
       value !== null &&
@@ -43,9 +49,9 @@ export function mergeUpdate(fields: Fields, stored: Entity, patch: Entity): Enti
       typeof old === 'object' &&
       !Array.isArray(old)
     ) {
-      out[name] = mergeUpdate(field.fields, old as Entity, value as Entity)
+      setOwn(out, name, mergeUpdate(field.fields, old as Entity, value as Entity))
     } else {
-      out[name] = value
+      setOwn(out, name, value)
     }
   }
   return out

@@ -8,6 +8,8 @@ export const MSG = {
   UUID: 'expected a valid UUID',
   MUST_BE_NULL: 'value must be null',
   SHOULD_START_WITH_SLASH: 'should start with: /',
+  /** Ours: Postgres text and jsonb cannot hold U+0000 (Kong fails with a database error). */
+  NUL_CHARACTER: 'must not contain NUL characters',
   TYPE: {
     string: 'expected a string',
     integer: 'expected an integer',

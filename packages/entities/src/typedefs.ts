@@ -79,9 +79,16 @@ export const checkTag: Check<string> = (tag) => {
   return undefined
 }
 
+/**
+ * Bounds of a Postgres `integer` column. Kong leaves these fields unbounded (its columns are
+ * timestamps and bigints); ours are int4, so a larger value must be a schema violation, not a
+ * database error (a 500).
+ */
+export const INT32_RANGE = [-2147483648, 2147483647] as const
+
 export const id = (): StringField => ({ type: 'string', uuid: true, auto: 'uuid' })
-export const createdAt = (): NumberField => ({ type: 'integer', auto: 'timestamp' })
-export const updatedAt = (): NumberField => ({ type: 'integer', auto: 'timestamp' })
+export const createdAt = (): NumberField => ({ type: 'integer', auto: 'timestamp', between: INT32_RANGE })
+export const updatedAt = (): NumberField => ({ type: 'integer', auto: 'timestamp', between: INT32_RANGE })
 export const tags = (): ArrayField => ({
   type: 'set',
   elements: { type: 'string', check: checkTag },

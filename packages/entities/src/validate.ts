@@ -5,7 +5,9 @@
 
 import { Ajv, type ErrorObject, type SchemaObject } from 'ajv'
 import { MSG } from './messages.js'
-import type { FieldErrors } from './errors.js'
+import type { FieldError, FieldErrors } from './errors.js'
+import { getOwn, setOwn } from './own.js'
+import { ENTITIES } from './registry.js'
 import type { Entity, EntityDefinition, Field } from './schema.js'
 import { isUuid } from './typedefs.js'
 
@@ -39,6 +41,8 @@ ajv.addKeyword({
 function valueChecker(field: Field): Checker | undefined {
   const parts: Checker[] = []
   if (field.type === 'string') {
+    // Before any other check: Postgres would refuse to store the value (a 500).
+    parts.push((v) => (typeof v === 'string' && v.includes('\u0000') ? MSG.NUL_CHARACTER : undefined))
     if (field.uuid) parts.push((v) => (typeof v === 'string' && !isUuid(v) ? MSG.UUID : undefined))
     const oneOf = field.one_of
     if (oneOf) {
@@ -139,12 +143,23 @@ function recordSchema(fields: Readonly<Record<string, Field>>): SchemaObject {
 
 type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null }
 const compiled = new WeakMap<EntityDefinition, Validator>()
+const compiledPartial = new WeakMap<EntityDefinition, Validator>()
 
 function validatorFor(def: EntityDefinition): Validator {
   let v = compiled.get(def)
   if (!v) {
     v = ajv.compile({ type: 'object', ...recordSchema(def.fields) }) as Validator
     compiled.set(def, v)
+  }
+  return v
+}
+
+/** The entity's field checks with no top-level field required (Kong's `validate(v, false)`). */
+function partialValidatorFor(def: EntityDefinition): Validator {
+  let v = compiledPartial.get(def)
+  if (!v) {
+    v = ajv.compile({ type: 'object', ...recordSchema(def.fields), required: [] }) as Validator
+    compiledPartial.set(def, v)
   }
   return v
 }
@@ -166,12 +181,14 @@ function setError(tree: FieldErrors, path: string[], msg: string): void {
       if (typeof node[idx] !== 'object' || node[idx] === null) node[idx] = nextIsIndex ? [] : {}
       node = node[idx] as Record<string, unknown> | unknown[]
     } else {
+      // Own properties only: an unknown field may be called `__proto__`.
+      const existing = getOwn(node, seg)
       if (last) {
-        if (node[seg] === undefined) node[seg] = msg
+        if (existing === undefined) setOwn(node, seg, msg)
         return
       }
-      if (typeof node[seg] !== 'object' || node[seg] === null) node[seg] = nextIsIndex ? [] : {}
-      node = node[seg] as Record<string, unknown> | unknown[]
+      if (typeof existing !== 'object' || existing === null) setOwn(node, seg, nextIsIndex ? [] : {})
+      node = getOwn(node, seg) as Record<string, unknown> | unknown[]
     }
   }
 }
@@ -206,15 +223,48 @@ function messageFor(e: ErrorObject): { path: string[]; msg: string } {
   }
 }
 
+function keywordRank(e: ErrorObject): number {
+  if (e.keyword === 'type') return 0
+  if (e.keyword === 'minLength' || e.keyword === 'minItems') return 1
+  return 2
+}
+
 /** Field errors of a whole entity, before entity checks; empty when valid. */
 function fieldErrors(def: EntityDefinition, entity: Entity): FieldErrors {
-  const validate = validatorFor(def)
+  const errors = errorsOf(validatorFor(def), entity)
+  checkKeylessForeign(def, entity, errors)
+  return errors
+}
+
+const isMissingKey = (err: FieldError | undefined) =>
+  typeof err === 'object' &&
+  err !== null &&
+  !Array.isArray(err) &&
+  Object.keys(err).length === 1 &&
+  err['id'] === MSG.PRIMARY_KEY_MISSING
+
+/**
+ * A foreign reference without its primary key is checked against the referenced entity's
+ * fields, as Kong does: `service={"protocol":"foo"}` reports `service.protocol`, and
+ * "missing primary key" is left only when those fields are valid.
+ */
+function checkKeylessForeign(def: EntityDefinition, entity: Entity, errors: FieldErrors): void {
+  for (const [name, field] of Object.entries(def.fields)) {
+    if (field.type !== 'foreign' || !isMissingKey(errors[name])) continue
+    const referenced: EntityDefinition | undefined = (ENTITIES as Record<string, EntityDefinition>)[field.reference]
+    if (!referenced) continue
+    const own = errorsOf(partialValidatorFor(referenced), entity[name])
+    if (Object.keys(own).length > 0) errors[name] = own
+  }
+}
+
+/** Runs a compiled validator and maps its errors onto Kong's field-error tree. */
+function errorsOf(validate: Validator, value: unknown): FieldErrors {
   const errors: FieldErrors = {}
-  if (validate(entity)) return errors
-  // Type errors first, so a value of the wrong type reports only that.
-  const list = [...(validate.errors ?? [])].sort(
-    (a, b) => Number(b.keyword === 'type') - Number(a.keyword === 'type')
-  )
+  if (validate(value)) return errors
+  // Kong checks a value in this order and reports the first failure: type, then length,
+  // then everything else (one_of, patterns, custom checks). setError keeps the first message.
+  const list = [...(validate.errors ?? [])].sort((a, b) => keywordRank(a) - keywordRank(b))
   for (const e of list) {
     const { path, msg } = messageFor(e)
     setError(errors, path, msg)

@@ -68,13 +68,12 @@ export async function resolveForeign(
     if (ref['id'] !== undefined && ref['id'] !== null) continue
     const keyName = parentDao?.def.endpoint_key
     const keyValue = keyName ? ref[keyName] : undefined
+    // Neither an id nor a usable key: left as given, so validation reports the referenced
+    // entity's field errors (`service.protocol: …`) or else "missing primary key".
     if (parentDao && keyName && typeof keyValue === 'string') {
       const found = await parentDao.findBy(q, keyName, keyValue)
       if (!found) return foreignKeyUnresolved(name, { [keyName]: keyValue }, field.reference)
       input[name] = { id: found['id'] }
-    } else {
-      // Neither an id nor a usable key: validation reports "missing primary key".
-      input[name] = {}
     }
   }
   return undefined

@@ -68,12 +68,18 @@ function parseMultipart(req: IncomingMessage, raw: Buffer): Promise<[string, str
       reject(err)
       return
     }
-    bb.on('field', (name, value) => pairs.push([name, value]))
+    // A part without a name (busboy gives undefined despite its types) names no argument.
+    const named = (name: string | undefined): name is string => typeof name === 'string' && name !== ''
+    bb.on('field', (name, value) => {
+      if (named(name)) pairs.push([name, value])
+    })
     bb.on('file', (name, stream) => {
       // A file part is an argument whose value is the file's content (curl -F x=@file).
       const chunks: Buffer[] = []
       stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('end', () => pairs.push([name, Buffer.concat(chunks).toString('utf8')]))
+      stream.on('end', () => {
+        if (named(name)) pairs.push([name, Buffer.concat(chunks).toString('utf8')])
+      })
     })
     bb.on('close', () => resolve(pairs))
     bb.on('error', reject)

@@ -11,7 +11,7 @@ import {
   type Fields,
 } from '@switchyard/entities'
 import type { Express, Request, Response } from 'express'
-import { readBody } from './body.js'
+import { MAX_ARGS, readBody } from './body.js'
 import { sendEmpty, sendKongError, sendMessage } from './respond.js'
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -29,23 +29,26 @@ export interface Ctx {
 export type Handler = (ctx: Ctx) => Promise<void>
 export type Handlers = Partial<Record<Method, Handler>>
 
-function firstQueryValues(url: string): Record<string, string> {
+function queryArgs(url: string): URLSearchParams {
   const q = url.indexOf('?')
+  return new URLSearchParams(q === -1 ? '' : url.slice(q + 1))
+}
+
+function firstValues(args: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {}
-  if (q === -1) return out
-  for (const [k, v] of new URLSearchParams(url.slice(q + 1))) if (!(k in out)) out[k] = v
+  for (const [k, v] of args) if (!(k in out)) out[k] = v
   return out
 }
 
 /** Thrown by ctx.input when the response was already sent (bad body). */
 class BodyRejected extends Error {}
 
-function makeCtx(req: Request, res: Response): Ctx {
+function makeCtx(req: Request, res: Response, args: URLSearchParams): Ctx {
   return {
     req,
     res,
     params: req.params as Record<string, string>,
-    query: firstQueryValues(req.originalUrl),
+    query: firstValues(args),
     async input(def, extra) {
       const result = await readBody(req)
       if (!result.ok) {
@@ -88,7 +91,13 @@ export class AdminRouter {
         sendMessage(res, 405, 'Method not allowed')
         return
       }
-      handler(makeCtx(req, res)).catch((err: unknown) => {
+      // Kong refuses rather than truncates an oversized query, as it does for bodies.
+      const args = queryArgs(req.originalUrl)
+      if (args.size > MAX_ARGS) {
+        sendMessage(res, 400, 'Too many arguments')
+        return
+      }
+      handler(makeCtx(req, res, args)).catch((err: unknown) => {
         if (err instanceof BodyRejected) return
         if (isKongError((err as { kong?: unknown }).kong)) {
           sendKongError(res, (err as { kong: Parameters<typeof sendKongError>[1] }).kong)

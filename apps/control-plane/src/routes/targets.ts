@@ -34,9 +34,13 @@ export function mountTargets(router: AdminRouter, deps: AdminDeps): void {
     if (!upstream) return undefined
     const key = ctx.params['target']!
     const parent = { field: 'upstream', id: String(upstream['id']) }
+    // Stored targets are always normalised, so any other spelling (`konghq.test` without its
+    // port, or text Postgres cannot even compare, such as NUL) matches nothing.
     const target = isUuid(key)
       ? await targets.findBy(store.q, 'id', key.toLowerCase(), parent)
-      : await targets.findBy(store.q, 'target', key, parent)
+      : normalizeTarget(key) === key
+        ? await targets.findBy(store.q, 'target', key, parent)
+        : undefined
     if (!target) {
       sendMessage(ctx.res, 404, 'Not found')
       return undefined
@@ -121,12 +125,8 @@ export function mountTargets(router: AdminRouter, deps: AdminDeps): void {
     },
   })
 
-  // Kong disables the top-level target endpoints: every method is a plain 404.
-  const notFound: Handler = async (ctx) => sendMessage(ctx.res, 404, 'Not found')
-  const everything = { GET: notFound, POST: notFound, PUT: notFound, PATCH: notFound, DELETE: notFound }
-  for (const path of ['/targets', '/targets/:target', '/targets/:target/upstream']) {
-    router.mount(path, everything)
-  }
+  // Kong disables the top-level `/targets…` endpoints, so they are deliberately not mounted:
+  // the app's fallback answers 404 for every method, OPTIONS included, and /endpoints omits them.
 }
 
 export type { EntityDao }

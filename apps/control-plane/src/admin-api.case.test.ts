@@ -1,0 +1,38 @@
+// The Admin API conformance suite (reference kong-admin-api.md §8 plus our extensions), shared
+// by every database the control plane runs on: admin-api.postgres.test.ts and
+// admin-api.pglite.test.ts each call runAdminApiSuite with their database. One control plane
+// per file; the tables are emptied before every test.
+
+import { after, afterEach, before, beforeEach, describe } from 'node:test'
+import { runDecodingCases } from './admin-api/decoding.case.test.js'
+import { runMalformedInputCases } from './admin-api/malformed-input.case.test.js'
+import { runNodeCases } from './admin-api/node.case.test.js'
+import { runOutboxCases } from './admin-api/outbox.case.test.js'
+import { runRouteCases } from './admin-api/routes.case.test.js'
+import { runSeedScriptCase } from './admin-api/seed-script.case.test.js'
+import { runServiceCases } from './admin-api/services.case.test.js'
+import { runTargetCases } from './admin-api/targets.case.test.js'
+import { runUpstreamCases } from './admin-api/upstreams.case.test.js'
+import { AdminHarness, type OpenDatabaseUrl } from './admin-api/harness.js'
+
+export type { OpenDatabaseUrl, SuiteDatabase } from './admin-api/harness.js'
+
+export function runAdminApiSuite(name: string, openDatabaseUrl: OpenDatabaseUrl): void {
+  describe(`Admin API on ${name}`, () => {
+    const h = new AdminHarness(openDatabaseUrl)
+    before(() => h.start())
+    after(() => h.stop())
+    beforeEach(() => h.reset())
+    afterEach(() => h.checkNoServerErrors())
+
+    describe('upstreams', () => runUpstreamCases(h))
+    describe('targets', () => runTargetCases(h))
+    describe('services', () => runServiceCases(h))
+    describe('routes', () => runRouteCases(h))
+    describe('node, content types, tags and pagination', () => runNodeCases(h))
+    describe('request decoding', () => runDecodingCases(h))
+    describe('outbox', () => runOutboxCases(h))
+    describe('malformed input', () => runMalformedInputCases(h))
+    describe('seed curl script', () => runSeedScriptCase(h))
+  })
+}

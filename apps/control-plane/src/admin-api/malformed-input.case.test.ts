@@ -1,0 +1,231 @@
+// Nothing a client sends may produce a 500: garbage of every JSON type for every field (nested
+// ones included) on POST and PATCH, odd content types and bodies, bad percent-encoding in
+// paths, absurd paging arguments, unicode and NUL characters. Every answer must be below 500
+// and, when it is an error with a body, Kong's JSON `message`.
+
+import { ENTITIES, type Field, type Fields } from '@switchyard/entities'
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { Json, Reply } from './client.js'
+import { createRoute, createService, createTarget, createUpstream } from './fixtures.js'
+import type { AdminHarness } from './harness.js'
+
+const GARBAGE: unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  1e308,
+  -1e308,
+  2 ** 31,
+  2 ** 53 + 2,
+  '',
+  ' ',
+  'x',
+  'a\u0000b',
+  '\ud800',
+  'ü'.repeat(2000),
+  [],
+  [null],
+  [[]],
+  [{}],
+  ['x', 1, true],
+  {},
+  { a: 1 },
+  { id: 'x' },
+  { id: null },
+  { id: '00000000-0000-0000-0000-000000000000' },
+  { $ne: 1 },
+]
+
+/** Paths of every field, with record fields expanded into their leaves. */
+function fieldPaths(fields: Fields, prefix: string[] = []): string[][] {
+  return Object.entries(fields).flatMap(([name, f]: [string, Field]) =>
+    f.type === 'record' ? [[...prefix, name], ...fieldPaths(f.fields, [...prefix, name])] : [[...prefix, name]]
+  )
+}
+
+function nest(path: string[], value: unknown): Json {
+  return path.reduceRight<unknown>((acc, key) => ({ [key]: acc }), value)
+}
+
+/**
+ * Collects answers that break the rule (status below 500; an error with a body is a JSON
+ * object with a string message), so one failure lists every offending request.
+ */
+class Problems {
+  readonly list: string[] = []
+
+  check(r: Reply, what: string): void {
+    const malformed = r.status >= 400 && r.text !== '' && typeof r.body?.message !== 'string'
+    if (r.status >= 500 || malformed) this.list.push(`${what} → ${r.status} ${r.text.slice(0, 200)}`)
+  }
+
+  assertNone(): void {
+    assert.deepEqual(this.list, [])
+  }
+}
+
+/** Runs `requests` a few at a time: thousands of cases one by one would be slow. */
+async function inBatches(requests: (() => Promise<void>)[], width = 16): Promise<void> {
+  for (let i = 0; i < requests.length; i += width) await Promise.all(requests.slice(i, i + width).map((r) => r()))
+}
+
+export function runMalformedInputCases(h: AdminHarness): void {
+  // Items are addressed by id: a garbage PATCH may rename them.
+  type Ids = { u: string; t: string; s: string; r: string }
+  const targets: { entity: keyof typeof ENTITIES; collection: string; base: Json; item: (ids: Ids) => string }[] = [
+    {
+      entity: 'upstreams',
+      collection: '/upstreams',
+      base: { name: 'fuzz-new.test' },
+      item: (ids) => `/upstreams/${ids.u}`,
+    },
+    {
+      entity: 'targets',
+      collection: '/upstreams/fuzz.test/targets',
+      base: { target: 'new.test:80' },
+      item: (ids) => `/upstreams/${ids.u}/targets/${ids.t}`,
+    },
+    { entity: 'services', collection: '/services', base: { host: 'new.test' }, item: (ids) => `/services/${ids.s}` },
+    { entity: 'routes', collection: '/routes', base: { paths: ['/new'] }, item: (ids) => `/routes/${ids.r}` },
+  ]
+  for (const t of targets) {
+    test(`garbage in every ${t.entity} field is never a 500`, async () => {
+      const u = await createUpstream(h.client, 'fuzz.test')
+      const target = await createTarget(h.client, 'fuzz.test', 'a.test:80')
+      const s = await createService(h.client, { name: 'fuzz' })
+      const r = await createRoute(h.client, { name: 'fuzz', service: { id: s.id } })
+      const item = t.item({ u: u.id, t: target.id, s: s.id, r: r.id })
+      const problems = new Problems()
+      const requests: (() => Promise<void>)[] = []
+      for (const path of [...fieldPaths(ENTITIES[t.entity].fields), ['url'], ['unknown']]) {
+        for (const value of GARBAGE) {
+          const what = `${path.join('.')}=${JSON.stringify(value)?.slice(0, 40)}`
+          const body = nest(path, value)
+          requests.push(async () => {
+            problems.check(await h.client.post(t.collection, { ...t.base, ...body }), `POST ${what}`)
+          })
+          requests.push(async () => problems.check(await h.client.patch(item, body), `PATCH ${what}`))
+        }
+      }
+      await inBatches(requests)
+      problems.assertNone()
+    })
+  }
+
+  test('odd content types and bodies are never a 500', async () => {
+    const problems = new Problems()
+    const cases: [Record<string, string>, string][] = [
+      [{ 'content-type': 'application/json' }, '{"name":'],
+      [{ 'content-type': 'application/json' }, '['.repeat(5000)],
+      [{ 'content-type': 'application/json' }, '{"name":"a.test","name":"b.test"}'],
+      [{ 'content-type': 'application/json' }, '{"__proto__":{"polluted":"yes"},"name":"proto.test"}'],
+      [{ 'content-type': 'application/json; charset=latin1' }, '{"name":"l.test"}'],
+      [{ 'content-type': 'application/jsonx' }, '{}'],
+      [{ 'content-type': 'multipart/form-data' }, 'name=a.test'],
+      [{ 'content-type': 'multipart/form-data; boundary=x' }, 'garbage'],
+      [
+        { 'content-type': 'multipart/form-data; boundary=x' },
+        '--x\r\nContent-Disposition: form-data\r\n\r\nv\r\n--x--\r\n',
+      ],
+      [{ 'content-type': 'application/x-www-form-urlencoded' }, '%zz=%zz&=&&==&name'],
+      [
+        { 'content-type': 'application/x-www-form-urlencoded' },
+        '__proto__.polluted=yes&constructor.prototype.polluted=yes',
+      ],
+      [{ 'content-type': 'application/x-www-form-urlencoded' }, '__proto__[polluted]=yes&name=p.test'],
+      [{ 'content-type': 'application/x-www-form-urlencoded' }, 'a[99999999]=1&b[-1]=2&c[1e3]=3&d]]=4&e[[=5'],
+      [{ 'content-type': 'application/x-www-form-urlencoded' }, '.name=x&name.=y&..=z'],
+      [{ 'content-type': 'application/x-www-form-urlencoded' }, 'name=a.test&name[]=b&name.x=c'],
+      [{ 'content-type': 'text/xml' }, '<x/>'],
+      [{ 'content-type': '' }, 'x'],
+      [{ 'content-type': ';;;' }, 'x'],
+    ]
+    for (const path of ['/upstreams', '/services', '/routes', '/upstreams/fuzz.test', '/upstreams/fuzz.test/targets']) {
+      await h.client.post('/upstreams', { name: 'fuzz.test' })
+      for (const method of ['POST', 'PUT', 'PATCH']) {
+        for (const [headers, body] of cases) {
+          const what = `${method} ${path} ${JSON.stringify(headers)} ${body.slice(0, 40)}`
+          problems.check(await h.client.raw(method, path, headers, body), what)
+        }
+      }
+    }
+    problems.assertNone()
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined, 'Object.prototype untouched')
+  })
+
+  test('bad percent-encoding and odd path segments are never a 500', async () => {
+    const problems = new Problems()
+    await createUpstream(h.client, 'fuzz.test')
+    const segments = [
+      ...['%', '%zz', '%E0%A4%A', '%C0%AF', '%ff', 'a%00b', 'a%2Fb', '..%2F..%2Fetc', '%2e%2e'],
+      ...['%E5%86%86', '%F0%9F%9A%80', 'x'.repeat(3000)],
+    ]
+    for (const seg of segments) {
+      for (const path of [
+        `/upstreams/${seg}`,
+        `/upstreams/fuzz.test/targets/${seg}`,
+        `/upstreams/${seg}/targets`,
+        `/services/${seg}`,
+        `/routes/${seg}/service`,
+        `/${seg}`,
+      ]) {
+        for (const method of ['GET', 'DELETE', 'PATCH', 'PUT']) {
+          const body = method === 'PATCH' || method === 'PUT' ? '{}' : undefined
+          const r = await h.client.raw(method, path, { 'content-type': 'application/json' }, body)
+          problems.check(r, `${method} ${path.slice(0, 60)}`)
+        }
+      }
+    }
+    problems.assertNone()
+  })
+
+  test('absurd paging and filter arguments are never a 500', async () => {
+    const problems = new Problems()
+    await createUpstream(h.client, 'fuzz.test', { tags: ['t'] })
+    const queries = [
+      'size=1e400',
+      'size=99999999999999999999999',
+      'size=-0',
+      'size=0x10',
+      'size=%00',
+      'size=1&size=2000',
+      `offset=${'A'.repeat(4000)}`,
+      'offset=%ff%fe',
+      `offset=${Buffer.from('[null]').toString('base64')}`,
+      `offset=${Buffer.from('{"a":1}').toString('base64')}`,
+      'offset=====',
+      'tags=%ff',
+      'tags=%00',
+      'tags=a,,b',
+      'tags=/',
+      'tags=,',
+      `tags=${'t,'.repeat(100)}t`,
+    ]
+    for (const q of queries) {
+      const paths = ['/upstreams', '/upstreams/fuzz.test/targets', '/upstreams/fuzz.test/targets/all', '/services/x/routes']
+      for (const path of paths) {
+        problems.check(await h.client.raw('GET', `${path}?${q}`), `GET ${path}?${q.slice(0, 40)}`)
+      }
+    }
+    problems.assertNone()
+  })
+
+  test('unicode names round-trip where Kong allows them', async () => {
+    const names = ['円', 'сервис', '🚀-rocket', 'naïve~name']
+    for (const name of names) {
+      const s = await createService(h.client, { name })
+      const r = await h.client.get(`/services/${encodeURIComponent(name)}`)
+      assert.equal(r.status, 200, name)
+      assert.deepEqual(r.body, s)
+      await createRoute(h.client, { name, service: { id: s.id } })
+      assert.equal((await h.client.get(`/routes/${encodeURIComponent(name)}/service`)).body.id, s.id)
+    }
+    const upstream = await h.client.post('/upstreams', { name: 'ünï.test' })
+    assert.equal(upstream.status, 400)
+    assert.equal(upstream.body.fields.name, "Invalid name ('ünï.test'); must be a valid hostname")
+  })
+}
