@@ -3,6 +3,7 @@
 
 import { sql } from 'drizzle-orm'
 import {
+  bigint,
   bigserial,
   boolean,
   doublePrecision,
@@ -18,8 +19,8 @@ import {
 
 export const upstreams = pgTable('upstreams', {
   id: uuid('id').primaryKey(),
-  created_at: integer('created_at').notNull(),
-  updated_at: integer('updated_at').notNull(),
+  created_at: bigint('created_at', { mode: 'number' }).notNull(),
+  updated_at: bigint('updated_at', { mode: 'number' }).notNull(),
   name: text('name').notNull().unique('upstreams_name_key'),
   algorithm: text('algorithm').notNull(),
   hash_on: text('hash_on').notNull(),
@@ -60,8 +61,8 @@ export const targets = pgTable(
 
 export const services = pgTable('services', {
   id: uuid('id').primaryKey(),
-  created_at: integer('created_at').notNull(),
-  updated_at: integer('updated_at').notNull(),
+  created_at: bigint('created_at', { mode: 'number' }).notNull(),
+  updated_at: bigint('updated_at', { mode: 'number' }).notNull(),
   name: text('name').unique('services_name_key'),
   retries: integer('retries').notNull(),
   protocol: text('protocol').notNull(),
@@ -83,8 +84,8 @@ export const routes = pgTable(
   'routes',
   {
     id: uuid('id').primaryKey(),
-    created_at: integer('created_at').notNull(),
-    updated_at: integer('updated_at').notNull(),
+    created_at: bigint('created_at', { mode: 'number' }).notNull(),
+    updated_at: bigint('updated_at', { mode: 'number' }).notNull(),
     name: text('name').unique('routes_name_key'),
     protocols: text('protocols').array().notNull(),
     https_redirect_status_code: integer('https_redirect_status_code').notNull(),

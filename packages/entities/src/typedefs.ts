@@ -80,15 +80,16 @@ export const checkTag: Check<string> = (tag) => {
 }
 
 /**
- * Bounds of a Postgres `integer` column. Kong leaves these fields unbounded (its columns are
- * timestamps and bigints); ours are int4, so a larger value must be a schema violation, not a
- * database error (a 500).
+ * Bounds of a Postgres `integer` column. Kong leaves some integer fields unbounded; where ours
+ * is int4 (regex_priority) a larger value must be a schema violation, not a database error.
  */
 export const INT32_RANGE = [-2147483648, 2147483647] as const
+/** Timestamps are bigint columns read as JS numbers: bounded to the exactly representable range. */
+export const SAFE_INTEGER_RANGE = [-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] as const
 
 export const id = (): StringField => ({ type: 'string', uuid: true, auto: 'uuid' })
-export const createdAt = (): NumberField => ({ type: 'integer', auto: 'timestamp', between: INT32_RANGE })
-export const updatedAt = (): NumberField => ({ type: 'integer', auto: 'timestamp', between: INT32_RANGE })
+export const createdAt = (): NumberField => ({ type: 'integer', auto: 'timestamp', between: SAFE_INTEGER_RANGE })
+export const updatedAt = (): NumberField => ({ type: 'integer', auto: 'timestamp', between: SAFE_INTEGER_RANGE })
 export const tags = (): ArrayField => ({
   type: 'set',
   elements: { type: 'string', check: checkTag },

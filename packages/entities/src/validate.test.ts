@@ -1,6 +1,6 @@
 // validateEntity: Kong's field-error tree for whole entities — message order per value, nested
 // records, positional array errors, entity checks, keyless foreign references, and the rules
-// our storage adds (NUL characters, int4 columns).
+// our storage adds (NUL characters, column ranges).
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -67,10 +67,10 @@ const cases: { name: string; def: EntityDefinition; input: Entity; errors: unkno
     },
   },
   {
-    name: 'a created_at beyond the int4 column',
+    name: 'a created_at beyond the exactly representable integers',
     def: upstreams,
-    input: { name: 'u.test', created_at: 2 ** 31 },
-    errors: { created_at: 'value should be between -2147483648 and 2147483647' },
+    input: { name: 'u.test', created_at: 2 ** 60 },
+    errors: { created_at: 'value should be between -9007199254740991 and 9007199254740991' },
   },
   {
     name: 'a keyless service reference with a bad field reports that field',
