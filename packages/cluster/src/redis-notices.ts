@@ -27,6 +27,16 @@ export class NoticePublisher {
   /** Publishes a notice; resolves false when Redis is unreachable (writes still succeed). */
   async publish(notice: Notice): Promise<boolean> {
     try {
+      if (this.redis.status !== 'ready') {
+        // A connection still being set up gets a moment; a lost one fails fast.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 1000)
+          this.redis.once('ready', () => {
+            clearTimeout(timer)
+            resolve()
+          })
+        })
+      }
       await this.redis.publish(CONFIG_CHANNEL, formatNotice(notice))
       return true
     } catch {

@@ -1,0 +1,10 @@
+// Public surface of @switchyard/health: Kong's health counter state machine, the stores that
+// share it (memory, Redis), the lease and the active prober.
+export * from './counters.js'
+export * from './config.js'
+export type { HealthStore, HealthChange, ReportResult } from './store.js'
+export { MemoryHealthStore } from './memory-store.js'
+export { RedisHealthStore, DEFAULT_HEALTH_PREFIX, parseHealthMessage, type RedisHealthStoreOptions } from './redis-store.js'
+export { MemoryLease, RedisLease, type Lease } from './lease.js'
+export { probe, type ProbeTarget } from './probe.js'
+export { ActiveProber, type ActiveProberOptions, type ProbedUpstream } from './active-prober.js'

@@ -1,0 +1,187 @@
+// Cluster-wide health state in Redis. One hash per upstream (field = target, value = packed
+// counters); one Lua script applies an outcome atomically — the same rules as counters.ts —
+// and publishes a flip on the health channel, so the cluster, not each node, reaches a
+// threshold, and every node learns of the flip at once.
+
+import { Redis } from 'ioredis'
+import { whenReady } from './redis-ready.js'
+import type { CounterState, HealthStatus, Outcome, Thresholds } from './counters.js'
+import type { HealthChange, HealthStore, ReportResult } from './store.js'
+
+export const DEFAULT_HEALTH_PREFIX = 'switchyard:health'
+
+// State packed as "h|u,successes,http,tcp,timeouts". Mirrors applyOutcome in counters.ts.
+const REPORT_SCRIPT = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+local st, s, h, t, o = 'h', 0, 0, 0, 0
+if raw then
+  local a, b, c, d, e = string.match(raw, '^(%a),(%d+),(%d+),(%d+),(%d+)$')
+  if a then st, s, h, t, o = a, tonumber(b), tonumber(c), tonumber(d), tonumber(e) end
+end
+local outcome = ARGV[2]
+local ts, th, tt, to = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local nst, ns, nh, nt, no = st, s, h, t, o
+if outcome == 'success' then
+  if ts == 0 then return {st, 0} end
+  if st == 'h' then
+    if h + t + o == 0 then return {st, 0} end
+    ns, nh, nt, no = 0, 0, 0, 0
+  else
+    ns, nh, nt, no = s + 1, 0, 0, 0
+    if ns >= ts then nst, ns = 'h', 0 end
+  end
+else
+  local limit = th
+  if outcome == 'tcp_failure' then limit = tt elseif outcome == 'timeout' then limit = to end
+  if limit == 0 then return {st, 0} end
+  if st == 'u' and s == 0 then return {st, 0} end
+  ns = 0
+  local count
+  if outcome == 'http_failure' then nh = h + 1; count = nh
+  elseif outcome == 'tcp_failure' then nt = t + 1; count = nt
+  else no = o + 1; count = no end
+  if st == 'h' and count >= limit then nst, ns, nh, nt, no = 'u', 0, 0, 0, 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], nst .. ',' .. ns .. ',' .. nh .. ',' .. nt .. ',' .. no)
+if nst ~= st then
+  redis.call('PUBLISH', ARGV[7], cjson.encode({u = ARGV[8], t = ARGV[1], s = nst}))
+  return {nst, 1}
+end
+return {nst, 0}
+`
+
+function unpack(raw: string): CounterState | undefined {
+  const m = /^([hu]),(\d+),(\d+),(\d+),(\d+)$/.exec(raw)
+  if (!m) return undefined
+  return {
+    status: m[1] === 'h' ? 'healthy' : 'unhealthy',
+    successes: Number(m[2]),
+    httpFailures: Number(m[3]),
+    tcpFailures: Number(m[4]),
+    timeouts: Number(m[5]),
+  }
+}
+
+/** Parses a flip message from the channel; undefined for anything malformed. */
+export function parseHealthMessage(text: string): HealthChange | undefined {
+  try {
+    const v = JSON.parse(text) as { u?: unknown; t?: unknown; s?: unknown }
+    if (typeof v.u !== 'string' || typeof v.t !== 'string' || (v.s !== 'h' && v.s !== 'u')) return undefined
+    return { upstreamId: v.u, target: v.t, status: v.s === 'h' ? 'healthy' : 'unhealthy' }
+  } catch {
+    return undefined
+  }
+}
+
+export interface RedisHealthStoreOptions {
+  url: string
+  /** Key prefix; also the pub/sub channel name. */
+  prefix?: string
+}
+
+export class RedisHealthStore implements HealthStore {
+  private readonly redis: Redis
+  private sub: Redis | undefined
+  private readonly prefix: string
+  private readonly listeners = new Set<(c: HealthChange) => void>()
+  private readonly resyncListeners = new Set<() => void>()
+  private scriptSha: string | undefined
+
+  constructor(private readonly opts: RedisHealthStoreOptions) {
+    this.prefix = opts.prefix ?? DEFAULT_HEALTH_PREFIX
+    this.redis = new Redis(opts.url, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      retryStrategy: (n) => Math.min(50 * 2 ** Math.min(n, 6), 2000),
+    })
+    this.redis.on('error', () => {})
+  }
+
+  private key(upstreamId: string): string {
+    return `${this.prefix}:${upstreamId}`
+  }
+
+  private async evalReport(args: string[], key: string): Promise<[string, number]> {
+    await whenReady(this.redis)
+    if (!this.scriptSha) this.scriptSha = (await this.redis.script('LOAD', REPORT_SCRIPT)) as string
+    try {
+      return (await this.redis.evalsha(this.scriptSha, 1, key, ...args)) as [string, number]
+    } catch (err) {
+      // After a Redis restart the script cache is empty: load it again once.
+      if (String((err as Error).message).includes('NOSCRIPT')) {
+        this.scriptSha = undefined
+        return this.evalReport(args, key)
+      }
+      throw err
+    }
+  }
+
+  async report(upstreamId: string, target: string, outcome: Outcome, t: Thresholds): Promise<ReportResult> {
+    const [status, flipped] = await this.evalReport(
+      [target, outcome, String(t.successes), String(t.httpFailures), String(t.tcpFailures), String(t.timeouts), this.prefix, upstreamId],
+      this.key(upstreamId)
+    )
+    return { status: status === 'h' ? 'healthy' : 'unhealthy', changed: flipped === 1 }
+  }
+
+  async set(upstreamId: string, target: string, status: HealthStatus): Promise<void> {
+    await whenReady(this.redis)
+    const s = status === 'healthy' ? 'h' : 'u'
+    await this.redis
+      .multi()
+      .hset(this.key(upstreamId), target, `${s},0,0,0,0`)
+      .publish(this.prefix, JSON.stringify({ u: upstreamId, t: target, s }))
+      .exec()
+  }
+
+  async states(upstreamId: string): Promise<Map<string, CounterState>> {
+    await whenReady(this.redis)
+    const all = await this.redis.hgetall(this.key(upstreamId))
+    const out = new Map<string, CounterState>()
+    for (const [target, raw] of Object.entries(all)) {
+      const st = unpack(raw)
+      if (st) out.set(target, st)
+    }
+    return out
+  }
+
+  async clear(upstreamId: string, target?: string): Promise<void> {
+    await whenReady(this.redis)
+    if (target === undefined) await this.redis.del(this.key(upstreamId))
+    else await this.redis.hdel(this.key(upstreamId), target)
+  }
+
+  subscribe(listener: (c: HealthChange) => void): () => void {
+    this.listeners.add(listener)
+    if (!this.sub) {
+      const sub = new Redis(this.opts.url, { retryStrategy: (n) => Math.min(50 * 2 ** Math.min(n, 6), 2000) })
+      sub.on('error', () => {})
+      sub.on('ready', () => {
+        sub.subscribe(this.prefix).then(
+          () => {
+            for (const l of this.resyncListeners) l()
+          },
+          () => {}
+        )
+      })
+      sub.on('message', (_channel: string, text: string) => {
+        const change = parseHealthMessage(text)
+        if (change) for (const l of this.listeners) l(change)
+      })
+      this.sub = sub
+    }
+    return () => this.listeners.delete(listener)
+  }
+
+  /** Called whenever the subscription is (re)established: flips may have been missed. */
+  onResync(listener: () => void): () => void {
+    this.resyncListeners.add(listener)
+    return () => this.resyncListeners.delete(listener)
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear()
+    this.sub?.disconnect()
+    this.redis.disconnect()
+  }
+}
