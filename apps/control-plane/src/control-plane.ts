@@ -2,6 +2,7 @@
 // Admin API app. Listening is the caller's job, so tests and the gateway share this.
 
 import { connectPglite, connectPostgres, Store, type Database, type OutboxEvent } from '@switchyard/db'
+import type { HealthStore } from '@switchyard/health'
 import type { Logger } from '@switchyard/log'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
@@ -9,6 +10,7 @@ import { createAdminApp, type AdminApp } from './admin-app.js'
 import { ConnectionCounters } from './connection-counters.js'
 import type { AdminDeps } from './endpoints/context.js'
 import type { AdminRouter } from './http/dispatch.js'
+import { mountHealth } from './routes/health.js'
 
 export interface ControlPlaneOptions {
   /** Postgres URL; PGlite when undefined. */
@@ -22,6 +24,8 @@ export interface ControlPlaneOptions {
   onCommit?: (events: OutboxEvent[]) => void
   extend?: (router: AdminRouter) => void
   configuration?: Record<string, unknown>
+  /** Shared health state: enables `/upstreams/{u}/health` and the healthy/unhealthy endpoints. */
+  healthStore?: HealthStore
 }
 
 export interface ControlPlane extends AdminApp {
@@ -72,7 +76,10 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
       counters: () => counters.snapshot(),
       availablePlugins: {},
     },
-    ...(opts.extend ? { extend: opts.extend } : {}),
+    extend: (router) => {
+      if (opts.healthStore) mountHealth(router, deps, opts.healthStore, nodeId)
+      opts.extend?.(router)
+    },
   })
   return {
     ...admin,

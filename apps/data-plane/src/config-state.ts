@@ -56,6 +56,9 @@ export class ConfigState {
   private routerCache: Router | undefined
   private hashCache: { version: number; hash: string } | undefined
 
+  /** Told after every change: the upstream whose balancer changed, or undefined for "all". */
+  onChange: ((upstreamId: string | undefined) => void) | undefined
+
   constructor(private readonly deps: ConfigStateDeps) {}
 
   /** Replaces the whole configuration. Balancers of upstreams that still exist keep their state. */
@@ -68,6 +71,7 @@ export class ConfigState {
     for (const u of this.entities.upstreams.values()) this.syncUpstream(u)
     this.routerCache = undefined
     this.version = snapshot.version
+    this.onChange?.(undefined)
   }
 
   /** Applies one event; events at or below the current version are ignored. */
@@ -95,6 +99,11 @@ export class ConfigState {
     }
     if (event.entity === 'routes' || event.entity === 'services') this.routerCache = undefined
     this.version = event.version
+    if (event.entity === 'upstreams') this.onChange?.(event.id)
+    else if (event.entity === 'targets') {
+      const uid = upstreamIdOf(payload ?? {})
+      if (uid) this.onChange?.(uid)
+    }
   }
 
   get router(): Router {

@@ -3,7 +3,10 @@
 // authenticated events endpoint, polls as a fallback, and serves the proxy throughout.
 
 import { ClusterClient, ConfigFollower, NoticeSubscriber, readCacheFile, writeCacheFile } from '@switchyard/cluster'
+import { MemoryHealthStore, MemoryLease, RedisHealthStore, RedisLease, type HealthStore, type Lease } from '@switchyard/health'
 import type { Logger } from '@switchyard/log'
+import { randomUUID } from 'node:crypto'
+import { startHealth, type HealthRuntime } from './health-runtime.js'
 import { ConfigState } from './config-state.js'
 import type { DataPlaneConfig } from './config.js'
 
@@ -21,12 +24,19 @@ export class DataPlaneNode {
   private timers: NodeJS.Timeout[] = []
   private cacheTimer: NodeJS.Timeout | undefined
   private bootstrapped = false
+  readonly nodeId = randomUUID()
+  readonly healthStore: HealthStore
+  private readonly lease: Lease
+  health: HealthRuntime | undefined
 
   constructor(
     private readonly config: DataPlaneConfig,
     private readonly log: Logger
   ) {
     this.client = new ClusterClient(config.controlPlane, config.clusterToken)
+    // Without Redis (a single data plane for development) health stays node-local.
+    this.healthStore = config.redisUrl ? new RedisHealthStore({ url: config.redisUrl }) : new MemoryHealthStore()
+    this.lease = config.redisUrl ? new RedisLease(config.redisUrl) : new MemoryLease()
     const source = {
       snapshot: async () => this.reachable(this.client.snapshot()),
       eventsAfter: async (v: number) => this.reachable(this.client.eventsAfter(v)),
@@ -81,6 +91,13 @@ export class DataPlaneNode {
         },
       })
     }
+    this.health = await startHealth({
+      state: this.state,
+      store: this.healthStore,
+      lease: this.lease,
+      nodeId: this.nodeId,
+      log: this.log,
+    })
     const poll = setInterval(() => void this.follower.trigger(), POLL_INTERVAL_MS)
     poll.unref()
     this.timers.push(poll)
@@ -120,5 +137,8 @@ export class DataPlaneNode {
     for (const t of this.timers) clearTimeout(t)
     if (this.cacheTimer) clearTimeout(this.cacheTimer)
     await this.subscriber?.close()
+    await this.health?.stop()
+    await this.healthStore.close()
+    await this.lease.close()
   }
 }

@@ -2,3 +2,5 @@
 export { ConfigState, type BalancedUpstream, type ConfigStateDeps } from './config-state.js'
 export { createProxyServer, type ProxyServer, type ProxyDeps, type AttemptOutcome, type RequestEnd } from './proxy-server.js'
 export { PROXY_ERRORS } from './proxy-errors.js'
+export { HealthView } from './health-view.js'
+export { startHealth, type HealthRuntime } from './health-runtime.js'

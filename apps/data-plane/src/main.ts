@@ -23,7 +23,12 @@ function listen(server: http.Server, where: { host: string; port: number }, what
   })
 }
 
-const proxy = createProxyServer({ state: node.state, log, port: () => config.proxyListen.port })
+const proxy = createProxyServer({
+  state: node.state,
+  log,
+  port: () => config.proxyListen.port,
+  onAttempt: (a) => node.health?.view.record(a),
+})
 await listen(proxy.server, config.proxyListen, 'proxy')
 if (config.statusListen) {
   const status = createStatusServer({

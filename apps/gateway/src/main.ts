@@ -2,7 +2,8 @@
 // DATABASE_URL / KONG_PG_* point at Postgres.
 
 import { createControlPlane } from '@switchyard/control-plane'
-import { ConfigState, createProxyServer } from '@switchyard/data-plane'
+import { ConfigState, createProxyServer, startHealth } from '@switchyard/data-plane'
+import { MemoryHealthStore, MemoryLease } from '@switchyard/health'
 import { createLogger } from '@switchyard/log'
 import http from 'node:http'
 import { loadGatewayConfig } from './config.js'
@@ -12,7 +13,10 @@ const log = createLogger({ level: config.logLevel, bindings: { app: 'gateway' } 
 
 // The in-process data plane follows the control plane's commits directly.
 const state = new ConfigState({ now: () => performance.now(), random: Math.random })
+// One process: the Admin API and the proxy share the in-memory health state.
+const healthStore = new MemoryHealthStore()
 const cp = await createControlPlane({
+  healthStore,
   databaseUrl: config.databaseUrl,
   dataDir: config.dataDir,
   log,
@@ -21,6 +25,7 @@ const cp = await createControlPlane({
   },
 })
 state.loadSnapshot(await cp.store.snapshot())
+const health = await startHealth({ state, store: healthStore, lease: new MemoryLease(), nodeId: cp.nodeId, log })
 
 function listen(server: http.Server, where: { host: string; port: number }, what: string) {
   return new Promise<void>((resolve, reject) => {
@@ -39,7 +44,12 @@ if (config.adminListen) {
 }
 if (config.proxyListen) {
   const listenPort = config.proxyListen.port
-  const proxy = createProxyServer({ state, log, port: () => listenPort })
+  const proxy = createProxyServer({
+    state,
+    log,
+    port: () => listenPort,
+    onAttempt: (a) => health.view.record(a),
+  })
   cp.counters.watch(proxy.server)
   await listen(proxy.server, config.proxyListen, 'proxy')
 }
@@ -49,6 +59,7 @@ log.info(
 )
 
 const shutdown = async () => {
+  await health.stop()
   await cp.close().catch(() => {})
   process.exit(0)
 }

@@ -1,0 +1,57 @@
+// Health checking for one data plane (or the standalone gateway): the health view applied to
+// the balancers, passive reports from the proxy, and the cluster-once active prober.
+
+import { ActiveProber, type HealthStore, type HealthchecksJson, type Lease, type ProbedUpstream } from '@switchyard/health'
+import type { Logger } from '@switchyard/log'
+import type { ConfigState } from './config-state.js'
+import { HealthView } from './health-view.js'
+
+export interface HealthRuntime {
+  view: HealthView
+  prober: ActiveProber
+  stop(): Promise<void>
+}
+
+function probedUpstreams(state: ConfigState): ProbedUpstream[] {
+  const out: ProbedUpstream[] = []
+  for (const u of state.upstreams) {
+    const hostHeader = u.entity['host_header']
+    out.push({
+      id: u.entity.id,
+      healthchecks: u.entity['healthchecks'] as HealthchecksJson | null,
+      hostHeader: typeof hostHeader === 'string' ? hostHeader : null,
+      targets: u.balancer.peers().map((p) => ({ target: p.target, host: p.host, port: p.port, weight: p.weight })),
+    })
+  }
+  return out
+}
+
+export async function startHealth(opts: {
+  state: ConfigState
+  store: HealthStore
+  lease: Lease
+  nodeId: string
+  log: Logger
+  tickMs?: number
+}): Promise<HealthRuntime> {
+  const view = new HealthView(opts.state, opts.store, opts.log)
+  await view.start()
+  const prober = new ActiveProber({
+    nodeId: opts.nodeId,
+    store: opts.store,
+    lease: opts.lease,
+    upstreams: () => probedUpstreams(opts.state),
+    statusOf: (u, t) => view.statusOf(u, t),
+    ...(opts.tickMs ? { tickMs: opts.tickMs } : {}),
+    onError: (err) => opts.log.debug({ err }, 'active probe failed'),
+  })
+  prober.start()
+  return {
+    view,
+    prober,
+    stop: async () => {
+      view.stop()
+      await prober.stop()
+    },
+  }
+}
