@@ -8,6 +8,7 @@ import type { AdminDeps } from './endpoints/context.js'
 import { AdminRouter } from './http/dispatch.js'
 import { SERVER_HEADER, sendMessage } from './http/respond.js'
 import { mountRoot, type NodeInfo } from './routes/root.js'
+import { mountPlugins } from './routes/plugins.js'
 import { mountServicesAndRoutes } from './routes/services-routes.js'
 import { mountUpstreams } from './routes/upstreams.js'
 
@@ -57,6 +58,7 @@ export function createAdminApp(opts: AdminAppOptions): AdminApp {
   mountRoot(router, deps, node)
   mountUpstreams(router, deps)
   mountServicesAndRoutes(router, deps)
+  mountPlugins(router, deps)
   opts.extend?.(router)
 
   app.use((req, res) => {

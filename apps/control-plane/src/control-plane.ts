@@ -2,6 +2,7 @@
 // Admin API app. Listening is the caller's job, so tests and the gateway share this.
 
 import { connectPglite, connectPostgres, Store, type Database, type OutboxEvent } from '@switchyard/db'
+import { PLUGIN_SCHEMAS } from '@switchyard/entities'
 import type { HealthStore } from '@switchyard/health'
 import type { Logger } from '@switchyard/log'
 import { randomUUID } from 'node:crypto'
@@ -74,7 +75,9 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
         ...opts.configuration,
       },
       counters: () => counters.snapshot(),
-      availablePlugins: {},
+      availablePlugins: Object.fromEntries(
+        Object.entries(PLUGIN_SCHEMAS).map(([name, s]) => [name, { version: s.version, priority: s.priority }])
+      ),
     },
     extend: (router) => {
       if (opts.healthStore) mountHealth(router, deps, opts.healthStore, nodeId)

@@ -50,11 +50,14 @@ export class ConfigState {
     targets: new Map(),
     services: new Map(),
     routes: new Map(),
+    plugins: new Map(),
   }
   private readonly balancers = new Map<string, BalancedUpstream>()
   private readonly upstreamIdByName = new Map<string, string>()
   private routerCache: Router | undefined
   private hashCache: { version: number; hash: string } | undefined
+  /** Bumped on every plugin change, so plugin lookups can cache per version. */
+  pluginsVersion = 0
 
   /** Told after every change: the upstream whose balancer changed, or undefined for "all". */
   onChange: ((upstreamId: string | undefined) => void) | undefined
@@ -70,6 +73,7 @@ export class ConfigState {
     for (const id of [...this.balancers.keys()]) if (!keep.has(id)) this.dropBalancer(id)
     for (const u of this.entities.upstreams.values()) this.syncUpstream(u)
     this.routerCache = undefined
+    this.pluginsVersion++
     this.version = snapshot.version
     this.onChange?.(undefined)
   }
@@ -83,6 +87,8 @@ export class ConfigState {
       const old = map.get(event.id) ?? payload
       map.delete(event.id)
       if (event.entity === 'upstreams') this.dropUpstream(event.id)
+      // Deleting a route or service cascades to its plugins, as in the database.
+      if (event.entity === 'routes' || event.entity === 'services') this.dropPluginsOf(event.entity, event.id)
       if (event.entity === 'targets' && old) {
         const uid = upstreamIdOf(old)
         if (uid) this.balancers.get(uid)?.balancer.removeTarget(event.id)
@@ -98,6 +104,7 @@ export class ConfigState {
       }
     }
     if (event.entity === 'routes' || event.entity === 'services') this.routerCache = undefined
+    if (event.entity === 'plugins') this.pluginsVersion++
     this.version = event.version
     if (event.entity === 'upstreams') this.onChange?.(event.id)
     else if (event.entity === 'targets') {
@@ -139,6 +146,7 @@ export class ConfigState {
         targets: this.list('targets'),
         services: this.list('services'),
         routes: this.list('routes'),
+        plugins: this.list('plugins'),
       },
     }
   }
@@ -177,6 +185,16 @@ export class ConfigState {
     }
     const balancer = new Balancer(asUpstreamConfig(u), this.targetsOf(id), this.deps)
     this.balancers.set(id, { entity, balancer })
+  }
+
+  private dropPluginsOf(kind: 'routes' | 'services', id: string): void {
+    const field = kind === 'routes' ? 'route' : 'service'
+    for (const [pid, p] of this.entities.plugins) {
+      if ((p[field] as { id?: string } | null)?.id === id) {
+        this.entities.plugins.delete(pid)
+        this.pluginsVersion++
+      }
+    }
   }
 
   private dropUpstream(id: string): void {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { canonicalJson, configHash } from './config-hash.js'
 
-const empty = { upstreams: [], targets: [], services: [], routes: [] }
+const empty = { upstreams: [], targets: [], services: [], routes: [], plugins: [] }
 
 test('hash ignores key order and entity order but not values', () => {
   const a = { ...empty, upstreams: [{ id: 'b', name: 'x', slots: 10 }, { id: 'a', name: 'y' }] }

@@ -4,7 +4,7 @@
 // (V older than the retained outbox) triggers a fresh snapshot. Catch-ups never overlap: a
 // trigger during one schedules exactly one more.
 
-import type { ConfigEvent, Snapshot } from './types.js'
+import { ENTITY_KINDS, type ConfigEvent, type EntityKind, type Snapshot } from './types.js'
 
 export type EventsPage =
   | { ok: true; latest: number; events: ConfigEvent[] }
@@ -34,7 +34,7 @@ export function isConfigEvent(e: unknown): e is ConfigEvent {
   return (
     typeof x['version'] === 'number' &&
     Number.isSafeInteger(x['version']) &&
-    ['upstreams', 'targets', 'services', 'routes'].includes(String(x['entity'])) &&
+    ENTITY_KINDS.includes(String(x['entity']) as EntityKind) &&
     (x['op'] === 'upsert' || x['op'] === 'delete') &&
     typeof x['id'] === 'string' &&
     (x['payload'] === null || (typeof x['payload'] === 'object' && !Array.isArray(x['payload']))) &&

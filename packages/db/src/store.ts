@@ -39,6 +39,7 @@ export class Store {
       targets: new EntityDao(ENTITIES.targets, TABLES.targets),
       services: new EntityDao(ENTITIES.services, TABLES.services),
       routes: new EntityDao(ENTITIES.routes, TABLES.routes),
+      plugins: new EntityDao(ENTITIES.plugins, TABLES.plugins),
     }
   }
 
@@ -137,7 +138,8 @@ export class Store {
       const targets = await this.daos.targets.all(q)
       const services = await this.daos.services.all(q)
       const routes = await this.daos.routes.all(q)
-      return { version, entities: { upstreams, targets, services, routes } }
+      const plugins = await this.daos.plugins.all(q)
+      return { version, entities: { upstreams, targets, services, routes, plugins } }
     })
   }
 }

@@ -109,6 +109,27 @@ export const routes = pgTable(
   (t) => [index('routes_service_id_idx').on(t.service_id)]
 )
 
+export const plugins = pgTable(
+  'plugins',
+  {
+    id: uuid('id').primaryKey(),
+    created_at: bigint('created_at', { mode: 'number' }).notNull(),
+    updated_at: bigint('updated_at', { mode: 'number' }).notNull(),
+    name: text('name').notNull(),
+    instance_name: text('instance_name').unique('plugins_instance_name_key'),
+    route_id: uuid('route_id').references(() => routes.id, { onDelete: 'cascade' }),
+    service_id: uuid('service_id').references(() => services.id, { onDelete: 'cascade' }),
+    // Consumers are not served yet; the column keeps Kong's shape.
+    consumer_id: uuid('consumer_id'),
+    config: jsonb('config').notNull(),
+    protocols: text('protocols').array().notNull(),
+    enabled: boolean('enabled').notNull(),
+    tags: text('tags').array(),
+  },
+  // One instance per plugin name and scope; a missing scope counts as equal (global plugins).
+  (t) => [unique('plugins_name_route_id_service_id_consumer_id_key').on(t.name, t.route_id, t.service_id, t.consumer_id).nullsNotDistinct()]
+)
+
 /**
  * The outbox of the cluster protocol: every Admin API write appends one row in the same
  * transaction; data planes follow it by version.
@@ -122,4 +143,4 @@ export const configEvents = pgTable('config_events', {
   created_at: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
 })
 
-export const TABLES = { upstreams, targets, services, routes } as const
+export const TABLES = { upstreams, targets, services, routes, plugins } as const

@@ -1,12 +1,13 @@
 // The entities the Admin API serves, by collection name.
 
+import { plugins } from './plugins.js'
 import { routes } from './routes.js'
 import type { EntityDefinition } from './schema.js'
 import { services } from './services.js'
 import { targets } from './targets.js'
 import { upstreams } from './upstreams.js'
 
-export const ENTITIES = { upstreams, targets, services, routes } as const satisfies Record<
+export const ENTITIES = { upstreams, targets, services, routes, plugins } as const satisfies Record<
   string,
   EntityDefinition
 >

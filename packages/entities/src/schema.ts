@@ -110,6 +110,12 @@ export interface EntityDefinition {
    * Returns field errors for a shorthand it could not parse.
    */
   prepare?: (input: Entity, op: WriteOp) => EntityCheckResult | undefined
+  /**
+   * The definition that really applies to this entity, when it depends on a field (a plugin's
+   * `config` depends on its `name`). Used for decoding, defaults and validation; storage uses
+   * the base definition.
+   */
+  variant?: (entity: Entity) => EntityDefinition
 }
 
 export type WriteOp = 'insert' | 'update' | 'upsert'

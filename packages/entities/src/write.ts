@@ -62,7 +62,8 @@ export function prepareCreate(
     entity['created_at'] = stored['created_at']
   }
   stamp(def, entity, ctx.now, true)
-  return finish(def, withDefaults(def.fields, entity))
+  const d = def.variant?.(entity) ?? def
+  return finish(d, withDefaults(d.fields, entity))
 }
 
 /** Builds the row for a PATCH: the input is merged into the stored row, then validated. */
@@ -77,7 +78,8 @@ export function prepareUpdate(
   if (prepError) return { ok: false, error: prepError }
   // The primary key and creation time of an existing row do not change on PATCH.
   delete patch['id']
-  const merged = mergeUpdate(def.fields, stored, patch)
-  stamp(def, merged, ctx.now, true)
-  return finish(def, withDefaults(def.fields, merged))
+  const d = def.variant?.({ ...stored, ...patch }) ?? def
+  const merged = mergeUpdate(d.fields, stored, patch)
+  stamp(d, merged, ctx.now, true)
+  return finish(d, withDefaults(d.fields, merged))
 }

@@ -197,7 +197,7 @@ export function entityHandlers(
         if (parent) return sendMessage(ctx.res, 404, 'Not found')
         return sendKongError(ctx.res, notFoundError(found))
       }
-      const input = await ctx.input(dao.def)
+      const input = await ctx.input(dao.def, undefined, found.entity)
       if (!input) return
       if (parent) input[parent.field] = { id: found.parentId }
       sendJson(ctx.res, 200, await patchEntity(deps, dao, found.entity, input))

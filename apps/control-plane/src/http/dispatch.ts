@@ -22,8 +22,11 @@ export interface Ctx {
   params: Record<string, string>
   /** First value of each query argument. */
   query: Record<string, string>
-  /** The request body decoded for `def` (form values coerced by its schema). */
-  input(def: EntityDefinition, extra?: Fields): Promise<Entity | undefined>
+  /**
+   * The request body decoded for `def` (form values coerced by its schema). `stored` is the
+   * entity being updated, for definitions whose schema depends on a stored field (plugins).
+   */
+  input(def: EntityDefinition, extra?: Fields, stored?: Entity): Promise<Entity | undefined>
 }
 
 export type Handler = (ctx: Ctx) => Promise<void>
@@ -49,7 +52,7 @@ function makeCtx(req: Request, res: Response, args: URLSearchParams): Ctx {
     res,
     params: req.params as Record<string, string>,
     query: firstValues(args),
-    async input(def, extra) {
+    async input(def, extra, stored) {
       const result = await readBody(req)
       if (!result.ok) {
         if (result.error.status === 400) sendMessage(res, 400, result.error.message)
@@ -59,7 +62,9 @@ function makeCtx(req: Request, res: Response, args: URLSearchParams): Ctx {
       const body = result.body
       if (body.kind === 'empty') return {}
       if (body.kind === 'json') return body.value
-      return inferFields(decodePairs(body.pairs, true), def.fields, extra)
+      const decoded = decodePairs(body.pairs, true)
+      const d = def.variant?.({ ...stored, ...decoded }) ?? def
+      return inferFields(decoded, d.fields, extra)
     },
   }
 }

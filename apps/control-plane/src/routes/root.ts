@@ -26,6 +26,12 @@ export interface NodeInfo {
   availablePlugins: Record<string, { version: string; priority: number }>
 }
 
+/** Names of plugins with at least one configured instance. */
+async function enabledInCluster(deps: AdminDeps): Promise<string[]> {
+  const rows = await deps.store.daos.plugins.all(deps.store.q)
+  return [...new Set(rows.map((r) => String(r['name'])))].sort()
+}
+
 const UNITS: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
 
 function formatBytes(bytes: number, unit: string | undefined, scale: number): string | number {
@@ -47,7 +53,10 @@ export function mountRoot(router: AdminRouter, deps: AdminDeps, node: NodeInfo):
         lua_version: 'switchyard (node ' + process.version + ')',
         timers: { running: 0, pending: 0 },
         pids: { master: process.pid, workers: [process.pid] },
-        plugins: { available_on_server: node.availablePlugins, enabled_in_cluster: [] },
+        plugins: {
+          available_on_server: node.availablePlugins,
+          enabled_in_cluster: await enabledInCluster(deps),
+        },
         configuration: node.configuration,
       })
     },
