@@ -16,7 +16,11 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ])
 
-function connectionTokens(value: string | string[] | undefined): Set<string> {
+const NO_TOKENS: ReadonlySet<string> = new Set()
+
+function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
+  // The common values name only hop-by-hop headers that are dropped anyway.
+  if (value === undefined || value === 'keep-alive' || value === 'close') return NO_TOKENS
   const text = Array.isArray(value) ? value.join(',') : (value ?? '')
   return new Set(
     text
@@ -54,7 +58,10 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, info: Forw
   }
   const prior = incoming['x-forwarded-for']
   const xff = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${info.clientIp}` : info.clientIp
-  const forwardedHost = (info.host ?? '').replace(/:\d+$/, '')
+  const host = info.host ?? ''
+  const colon = host.lastIndexOf(':')
+  // Strip a port, but not the inside of a bracketed IPv6 literal.
+  const forwardedHost = colon > host.lastIndexOf(']') ? host.slice(0, colon) : host
   out.push(
     'host',
     info.upstreamHost,

@@ -1,6 +1,16 @@
 // Public surface of the data plane app, used by apps/gateway (the composition root).
 export { ConfigState, type BalancedUpstream, type ConfigStateDeps } from './config-state.js'
-export { createProxyServer, type ProxyServer, type ProxyDeps, type AttemptOutcome, type RequestEnd } from './proxy-server.js'
+export {
+  createProxyServer,
+  type ProxyServer,
+  type ProxyDeps,
+  type AttemptOutcome,
+  type RequestEnd,
+  type AccessContext,
+  type AccessResult,
+  type ResponseTap,
+} from './proxy-server.js'
+export { PluginResolver, type PluginInstance } from './plugin-resolver.js'
 export { PROXY_ERRORS } from './proxy-errors.js'
 export { HealthView } from './health-view.js'
 export { startHealth, type HealthRuntime } from './health-runtime.js'

@@ -8,6 +8,7 @@ import type { Handle, Peer } from '@switchyard/balancer'
 import type { Logger } from '@switchyard/log'
 import httpProxy from 'http-proxy'
 import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
 import http from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { BalancedUpstream, ConfigState } from './config-state.js'
@@ -30,6 +31,28 @@ export interface AttemptOutcome {
   failure?: FailureKind
 }
 
+/** What plugins see in their access phase. */
+export interface AccessContext {
+  req: http.IncomingMessage
+  match: RouteMatch
+  /** Client address as the proxy saw it. */
+  clientIp: string
+  upstream: BalancedUpstream | undefined
+}
+
+/** A plugin's verdict: answer the request itself, and/or add headers to the response. */
+export interface AccessResult {
+  response?: { status: number; body?: unknown; headers?: Record<string, string> }
+  headers?: Record<string, string>
+}
+
+/** Sees the body of a proxied response as it streams by (AI token usage, …). */
+export interface ResponseTap {
+  write(chunk: Buffer): void
+  /** Called once when the response ends; the value lands in RequestEnd.tap. */
+  end(): unknown
+}
+
 export interface ProxyDeps {
   state: ConfigState
   log: Logger
@@ -38,6 +61,10 @@ export interface ProxyDeps {
   onAttempt?: (outcome: AttemptOutcome) => void
   /** Called once per client request when its response is finished. */
   onRequestEnd?: (info: RequestEnd) => void
+  /** Plugins' access phase (rate limiting), run after routing and before proxying. */
+  access?: (ctx: AccessContext) => Promise<AccessResult | undefined> | AccessResult | undefined
+  /** Optional observer of a proxied response's body; never delays or changes the bytes. */
+  responseTap?: (ctx: { match: RouteMatch; status: number; headers: Record<string, string | string[] | undefined> }) => ResponseTap | undefined
 }
 
 export interface RequestEnd {
@@ -51,6 +78,10 @@ export interface RequestEnd {
   requestBytes: number
   responseBytes: number
   consumer?: string
+  /** `service` when the response came from the upstream, `kong` when the proxy produced it. */
+  source: 'service' | 'kong'
+  /** What the response tap returned, if one ran. */
+  tap?: unknown
 }
 
 export interface ProxyServer {
@@ -71,6 +102,17 @@ function sendError(res: http.ServerResponse, err: ProxyError, extra: Record<stri
     ...extra,
   })
   res.end(body)
+}
+
+/** The smallest abort signal undici takes: an emitter with `aborted` and one 'abort' event. */
+class AbortSignalLite extends EventEmitter {
+  aborted = false
+
+  abort(): void {
+    if (this.aborted) return
+    this.aborted = true
+    this.emit('abort')
+  }
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
@@ -101,28 +143,40 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     if (target && 'destroy' in target) (target as Duplex).destroy()
   })
 
-  function route(req: http.IncomingMessage): { match: RouteMatch | null; path: string; query: string } {
+  function route(req: http.IncomingMessage): {
+    match: RouteMatch | null
+    path: string
+    query: string
+    headers: Record<string, string[]>
+  } {
     const { path, query } = splitUrl(req.url ?? '/')
+    // headersDistinct builds a new object on every access: read it once per request.
+    const headers = req.headersDistinct as Record<string, string[]>
     const match = deps.state.router.match({
       method: req.method ?? 'GET',
       host: req.headers.host,
       path,
-      headers: req.headersDistinct as Record<string, string[]>,
+      headers,
       protocol: 'http',
     })
-    return { match, path, query }
+    return { match, path, query, headers }
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = performance.now()
-    const { match, path, query } = route(req)
+    const { match, path, query, headers: distinctHeaders } = route(req)
     let status = 0
     let upstreamLatencyMs: number | undefined
     let upstream: BalancedUpstream | undefined
     let requestBytes = 0
     let responseBytes = 0
+    let source: 'service' | 'kong' = 'kong'
+    let tapResult: unknown
+    let extraHeaders: Record<string, string> = {}
     res.once('close', () => {
       deps.onRequestEnd?.({
+        source,
+        ...(tapResult !== undefined ? { tap: tapResult } : {}),
         route: match,
         upstream,
         status: status || res.statusCode,
@@ -145,18 +199,37 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     const service = match.service
     if (!service) return sendError(res, PROXY_ERRORS.NO_SERVICE)
     upstream = deps.state.upstreamByName(service.host)
+    if (deps.access) {
+      const verdict = await deps.access({ req, match, clientIp: req.socket.remoteAddress ?? '', upstream })
+      if (verdict?.headers) extraHeaders = verdict.headers
+      if (verdict?.response) {
+        const r = verdict.response
+        const text = r.body === undefined ? '' : typeof r.body === 'string' ? r.body : JSON.stringify(r.body)
+        res.writeHead(r.status, {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': Buffer.byteLength(text),
+          server: SERVER,
+          ...extraHeaders,
+          ...r.headers,
+        })
+        res.end(text)
+        return
+      }
+    }
 
     // Kong buffers request bodies by default (request_buffering), which also makes retries safe.
     const buffered = match.route.request_buffering !== false
-    const body = buffered ? await readBody(req) : undefined
+    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
+    // No body at all: nothing to read or stream, and any attempt can be repeated.
+    const body = !hasBody ? null : buffered ? await readBody(req) : undefined
     requestBytes = body?.length ?? Number(req.headers['content-length'] ?? 0)
-    const replayable = buffered || req.headers['content-length'] === '0'
+    const replayable = body !== undefined || req.headers['content-length'] === '0'
     const method = req.method ?? 'GET'
 
     let setCookie: string | undefined
     let hash: string | undefined
     if (upstream) {
-      const hv = hashValue(upstream.entity, { path: match.path, query, headers: req.headersDistinct as Record<string, string[]> }, {
+      const hv = hashValue(upstream.entity, { path: match.path, query, headers: distinctHeaders }, {
         clientIp: req.socket.remoteAddress,
         uriCaptures: match.uriCaptures,
         randomId: randomUUID,
@@ -172,7 +245,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     const timeouts = { connectMs: Number(service.connect_timeout), readMs: Number(service.read_timeout) }
     // Overall deadline for all attempts: one connect plus one read window.
     const deadline = started + timeouts.connectMs + timeouts.readMs
-    const abort = new AbortController()
+    // undici accepts an EventEmitter as the signal; AbortController costs far more per request.
+    const abort = new AbortSignalLite()
     res.once('close', () => {
       if (!res.writableFinished) abort.abort()
     })
@@ -185,7 +259,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         const picked = upstream.balancer.pick({ hashValue: hash }, handle)
         if (!picked.ok) {
           handle?.release()
-          return sendError(res, attempt === 0 ? PROXY_ERRORS.NO_PEER : lastFailure)
+          return sendError(res, attempt === 0 ? PROXY_ERRORS.NO_PEER : lastFailure, extraHeaders)
         }
         handle = picked.handle
         peer = picked.peer
@@ -209,8 +283,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
           method: method as 'GET',
           path: upstreamPath,
           headers,
-          body: body ?? req,
-          signal: abort.signal,
+          body: body === undefined ? req : body,
+          signal: abort,
         })
         upstreamLatencyMs = performance.now() - attemptStart
         handle?.reportTtfb(upstreamLatencyMs)
@@ -229,23 +303,29 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
           continue
         }
         status = response.statusCode
+        source = 'service'
         const outHeaders = clientResponseHeaders(response.headers)
+        Object.assign(outHeaders, extraHeaders)
         outHeaders['via'] = VIA
         outHeaders['x-kong-upstream-latency'] = String(Math.round(upstreamLatencyMs))
         outHeaders['x-kong-proxy-latency'] = String(Math.round(attemptStart - started))
         if (setCookie) outHeaders['set-cookie'] = setCookie
         res.writeHead(response.statusCode, outHeaders)
-        // Flush headers now so streaming clients see the response start immediately.
-        res.flushHeaders()
+        // Streams (no content-length) get their headers at once, so clients see the start
+        // immediately; a sized response goes out with its first body write.
+        if (response.headers['content-length'] === undefined) res.flushHeaders()
         const h = handle
+        const tap = deps.responseTap?.({ match, status: response.statusCode, headers: response.headers })
         response.body.on('data', (chunk: Buffer) => {
           responseBytes += chunk.length
+          tap?.write(chunk)
           if (!res.write(chunk)) {
             response.body.pause()
             res.once('drain', () => response.body.resume())
           }
         })
         response.body.once('end', () => {
+          if (tap) tapResult = tap.end()
           res.end()
           h?.release()
         })
@@ -259,7 +339,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         })
         return
       } catch (err) {
-        if (abort.signal.aborted) {
+        if (abort.aborted) {
           handle?.release()
           return
         }
@@ -273,7 +353,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     }
     handle?.release()
     status = lastFailure.status
-    sendError(res, lastFailure)
+    sendError(res, lastFailure, extraHeaders)
   }
 
   const server = http.createServer((req, res) => {
