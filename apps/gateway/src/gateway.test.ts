@@ -114,8 +114,12 @@ async function seedScenario(g: Gateway) {
       assert.equal(res.status, 200)
       assert.equal(await res.text(), 'model-a')
     }
-    assert.equal(b.requests.length, 0)
-    assert.equal(a.requests.at(-1)!.url, '/chat/completions')
+    // Active checks are on (the seed's PATCH), so both targets also see probes of /health.
+    const proxied = (u: typeof a) => u.requests.filter((r) => r.url !== '/health')
+    assert.equal(proxied(b).length, 0)
+    assert.equal(proxied(a).length, 5)
+    assert.equal(proxied(a).at(-1)!.url, '/chat/completions')
+    assert.ok(a.requests.every((r) => r.url === '/chat/completions' || r.url === '/health'))
     const miss = await fetch(`${g.proxy}/nope`)
     assert.equal(miss.status, 404)
     assert.deepEqual(await miss.json(), { message: 'no Route matched with those values' })
