@@ -17,6 +17,8 @@ export interface DataPlaneConfig {
   clusterToken: string
   cacheFile: string
   logLevel: LevelName
+  /** Half-open recovery cooldown for passive-only upstreams, ms (0 = off). */
+  halfOpenMs: number
 }
 
 function parseListen(value: string | undefined, fallback: string): Listen | undefined {
@@ -26,6 +28,12 @@ function parseListen(value: string | undefined, fallback: string): Listen | unde
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(address)
   if (!m) throw new Error(`invalid listen address '${address}' (expected host:port)`)
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }
+}
+
+/** A non-negative number of ms; anything else means off. */
+export function parseCooldown(value: string | undefined): number {
+  const n = Number(value ?? 0)
+  return Number.isFinite(n) && n > 0 ? n : 0
 }
 
 const LEVELS: LevelName[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
@@ -44,5 +52,6 @@ export function loadDataPlaneConfig(env: NodeJS.ProcessEnv = process.env): DataP
     clusterToken,
     cacheFile: env['SWITCHYARD_CACHE_FILE'] ?? './.data/data-plane-config.json',
     logLevel: (LEVELS as string[]).includes(level) ? (level as LevelName) : 'info',
+    halfOpenMs: parseCooldown(env['SWITCHYARD_HALF_OPEN_COOLDOWN_MS']),
   }
 }

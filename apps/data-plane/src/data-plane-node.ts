@@ -97,6 +97,7 @@ export class DataPlaneNode {
       lease: this.lease,
       nodeId: this.nodeId,
       log: this.log,
+      halfOpenMs: this.config.halfOpenMs,
     })
     const poll = setInterval(() => void this.follower.trigger(), POLL_INTERVAL_MS)
     poll.unref()

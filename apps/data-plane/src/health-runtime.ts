@@ -4,11 +4,16 @@
 import { ActiveProber, type HealthStore, type HealthchecksJson, type Lease, type ProbedUpstream } from '@switchyard/health'
 import type { Logger } from '@switchyard/log'
 import type { ConfigState } from './config-state.js'
+import type { AttemptOutcome } from './proxy-server.js'
+import { HalfOpen } from './half-open.js'
 import { HealthView } from './health-view.js'
 
 export interface HealthRuntime {
   view: HealthView
   prober: ActiveProber
+  halfOpen: HalfOpen
+  /** Feed every proxy attempt here: passive checks and half-open trials. */
+  record(attempt: AttemptOutcome): void
   stop(): Promise<void>
 }
 
@@ -33,6 +38,8 @@ export async function startHealth(opts: {
   nodeId: string
   log: Logger
   tickMs?: number
+  /** Half-open cooldown for passive-only upstreams, ms; 0 (default) disables it. */
+  halfOpenMs?: number
 }): Promise<HealthRuntime> {
   const view = new HealthView(opts.state, opts.store, opts.log)
   await view.start()
@@ -46,10 +53,18 @@ export async function startHealth(opts: {
     onError: (err) => opts.log.debug({ err }, 'active probe failed'),
   })
   prober.start()
+  const halfOpen = new HalfOpen({ state: opts.state, store: opts.store, log: opts.log, cooldownMs: opts.halfOpenMs ?? 0 })
+  halfOpen.start()
   return {
     view,
     prober,
+    halfOpen,
+    record: (a) => {
+      view.record(a)
+      halfOpen.record(a)
+    },
     stop: async () => {
+      halfOpen.stop()
       view.stop()
       await prober.stop()
     },

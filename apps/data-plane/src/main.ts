@@ -27,7 +27,7 @@ const proxy = createProxyServer({
   state: node.state,
   log,
   port: () => config.proxyListen.port,
-  onAttempt: (a) => node.health?.view.record(a),
+  onAttempt: (a) => node.health?.record(a),
 })
 await listen(proxy.server, config.proxyListen, 'proxy')
 if (config.statusListen) {

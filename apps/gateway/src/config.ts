@@ -6,6 +6,8 @@ import { loadControlPlaneConfig, parseListen, type ControlPlaneConfig, type List
 export interface GatewayConfig extends ControlPlaneConfig {
   proxyListen: Listen | undefined
   statusListen: Listen | undefined
+  /** Half-open recovery cooldown for passive-only upstreams, ms (0 = off). */
+  halfOpenMs: number
 }
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -13,5 +15,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     ...loadControlPlaneConfig(env),
     proxyListen: parseListen(env['KONG_PROXY_LISTEN'], '0.0.0.0:8000'),
     statusListen: parseListen(env['KONG_STATUS_LISTEN'], '127.0.0.1:8100'),
+    halfOpenMs: Math.max(0, Number(env['SWITCHYARD_HALF_OPEN_COOLDOWN_MS'] ?? 0) || 0),
   }
 }

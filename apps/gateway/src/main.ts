@@ -25,7 +25,14 @@ const cp = await createControlPlane({
   },
 })
 state.loadSnapshot(await cp.store.snapshot())
-const health = await startHealth({ state, store: healthStore, lease: new MemoryLease(), nodeId: cp.nodeId, log })
+const health = await startHealth({
+  state,
+  store: healthStore,
+  lease: new MemoryLease(),
+  nodeId: cp.nodeId,
+  log,
+  halfOpenMs: config.halfOpenMs,
+})
 
 function listen(server: http.Server, where: { host: string; port: number }, what: string) {
   return new Promise<void>((resolve, reject) => {
@@ -48,7 +55,7 @@ if (config.proxyListen) {
     state,
     log,
     port: () => listenPort,
-    onAttempt: (a) => health.view.record(a),
+    onAttempt: (a) => health.record(a),
   })
   cp.counters.watch(proxy.server)
   await listen(proxy.server, config.proxyListen, 'proxy')
