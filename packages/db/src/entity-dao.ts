@@ -2,7 +2,7 @@
 // keys stored as `<field>_id`. Listing is Kong's Postgres paging: ordered by id, an opaque
 // offset holding the last id, optional tag filters.
 
-import type { Entity, EntityDefinition } from '@switchyard/entities'
+import type { Entity, EntityDefinition, Fields } from '@switchyard/entities'
 import { and, arrayContains, arrayOverlaps, asc, desc, eq, gt, type SQL } from 'drizzle-orm'
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
 import type { Db } from './connect.js'
@@ -29,6 +29,19 @@ export interface Page {
 }
 
 type Columns = Record<string, PgColumn>
+
+/** Rebuilds a record with its keys in the order the schema declares them (unknown keys last). */
+function inSchemaOrder(fields: Fields, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
+  const src = value as Entity
+  const out: Entity = {}
+  for (const [k, f] of Object.entries(fields)) {
+    if (!(k in src)) continue
+    out[k] = f.type === 'record' ? inSchemaOrder(f.fields, src[k]) : src[k]
+  }
+  for (const k of Object.keys(src)) if (!(k in out)) out[k] = src[k]
+  return out
+}
 
 export class EntityDao {
   private readonly columns: Columns
@@ -67,6 +80,11 @@ export class EntityDao {
       } else {
         entity[name] = row[name] ?? null
       }
+    }
+    // jsonb stores object keys in its own order; give records back in schema order.
+    const d = this.def.variant?.(entity) ?? this.def
+    for (const [name, field] of Object.entries(d.fields)) {
+      if (field.type === 'record') entity[name] = inSchemaOrder(field.fields, entity[name])
     }
     return entity
   }
