@@ -5,6 +5,7 @@
 
 import { after, afterEach, before, beforeEach, describe } from 'node:test'
 import { runDecodingCases } from './admin-api/decoding.case.test.js'
+import { runHealthCases } from './admin-api/health.case.test.js'
 import { runMalformedInputCases } from './admin-api/malformed-input.case.test.js'
 import { runNodeCases } from './admin-api/node.case.test.js'
 import { runOutboxCases } from './admin-api/outbox.case.test.js'
@@ -34,5 +35,6 @@ export function runAdminApiSuite(name: string, openDatabaseUrl: OpenDatabaseUrl)
     describe('outbox', () => runOutboxCases(h))
     describe('malformed input', () => runMalformedInputCases(h))
     describe('seed curl script', () => runSeedScriptCase(h))
+    describe('health endpoints', () => runHealthCases(h))
   })
 }

@@ -1,6 +1,7 @@
 // One active probe, as lua-resty-healthcheck does it: a fresh connection, `GET <http_path>`
 // with the configured headers and Host, only the status line matters; `tcp` only connects.
-// Timeouts count as timeouts, any other socket error as a TCP failure.
+// Timeouts count as timeouts, an unparsable answer as an HTTP failure, any other socket
+// error as a TCP failure.
 
 import http from 'node:http'
 import https from 'node:https'
@@ -46,6 +47,8 @@ export function probe(hc: HealthchecksJson, target: ProbeTarget): Promise<Outcom
     }
     const secure = type === 'https' || type === 'grpcs'
     const mod = secure ? https : http
+    // SNI carries names only (RFC 6066); an IP target gets none, as with nginx.
+    const sni = a.https_sni ?? target.hostHeader.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')
     const req = mod.request({
       host: target.host,
       port: target.port,
@@ -55,7 +58,7 @@ export function probe(hc: HealthchecksJson, target: ProbeTarget): Promise<Outcom
       agent: false,
       timeout: timeoutMs,
       ...(secure
-        ? { rejectUnauthorized: a.https_verify_certificate !== false, servername: a.https_sni ?? target.hostHeader.replace(/:\d+$/, '') }
+        ? { rejectUnauthorized: a.https_verify_certificate !== false, ...(net.isIP(sni) ? {} : { servername: sni }) }
         : {}),
     })
     req.once('response', (res) => {
@@ -66,7 +69,9 @@ export function probe(hc: HealthchecksJson, target: ProbeTarget): Promise<Outcom
       req.destroy()
       done('timeout')
     })
-    req.once('error', () => done('tcp_failure'))
+    // An unparsable answer is an HTTP failure in lua-resty-healthcheck (status 0), not a
+    // socket error; node's parser reports it with an HPE_* code.
+    req.once('error', (err: NodeJS.ErrnoException) => done(String(err.code ?? '').startsWith('HPE_') ? 'http_failure' : 'tcp_failure'))
     req.end()
   })
 }

@@ -3,6 +3,7 @@
 // between tests, and any 5xx answer or logged error fails the test that caused it.
 
 import { resetForTests, type OutboxEvent } from '@switchyard/db'
+import { MemoryHealthStore } from '@switchyard/health'
 import { createLogger } from '@switchyard/log'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -36,7 +37,7 @@ export class AdminHarness {
     const log = createLogger({ level: 'error', write: (line) => this.logged.push(line) })
     let cp: ControlPlane
     try {
-      cp = await createControlPlane({ databaseUrl: database.url, log })
+      cp = await createControlPlane({ databaseUrl: database.url, log, healthStore: new MemoryHealthStore() })
     } catch (err) {
       // Do not leave a test database behind when migrations fail.
       await database.drop()
