@@ -99,6 +99,17 @@ test('invalid and out-of-order events are never applied', async () => {
   assert.equal(target.version, 1, 'stops at the hole instead of skipping it')
 })
 
+test('a version that was never committed (a hole in the outbox) is passed with a snapshot', async () => {
+  const src = new MemorySource()
+  src.events = [event(1), event(2), event(4), event(5)]
+  const target = new Target()
+  const f = new ConfigFollower(src, target)
+  await f.trigger()
+  assert.deepEqual(target.applied, [1, 2])
+  assert.equal(src.snapshots, 1)
+  assert.equal(target.version, 5)
+})
+
 test('triggers during a catch-up coalesce into one more run, never concurrent', async () => {
   const src = new MemorySource()
   src.events = [event(1)]

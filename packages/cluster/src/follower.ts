@@ -1,8 +1,8 @@
 // A data plane's config follower: applies the control plane's events in version order and
 // repairs every kind of gap. A notice or heartbeat ahead of the applied version, a Redis
 // (re)connect, or the periodic poll trigger one catch-up (`GET /v1/events?after=V`); a 410
-// (V older than the retained outbox) triggers a fresh snapshot. Catch-ups never overlap: a
-// trigger during one schedules exactly one more.
+// (V older than the retained outbox) or a version that was never committed triggers a fresh
+// snapshot. Catch-ups never overlap: a trigger during one schedules exactly one more.
 
 import { ENTITY_KINDS, type ConfigEvent, type EntityKind, type Snapshot } from './types.js'
 
@@ -100,6 +100,14 @@ export class ConfigFollower {
     for (;;) {
       const page = await this.source.eventsAfter(this.target.version)
       if (!page.ok) {
+        await this.bootstrap()
+        return
+      }
+      const first = page.events[0]
+      if (first && first.version > this.target.version + 1) {
+        // The next version is missing while later ones exist: a writer took it and never
+        // committed (rolled back, or its control plane died mid-write). It will never arrive,
+        // so only a snapshot gets us past it; asking again would wedge us here forever.
         await this.bootstrap()
         return
       }

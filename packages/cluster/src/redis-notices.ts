@@ -5,8 +5,12 @@
 import { Redis } from 'ioredis'
 import { CONFIG_CHANNEL, formatNotice, parseNotice, type Notice } from './notices.js'
 
-/** Backoff between reconnect attempts, capped. */
-const RETRY_MAX_MS = 2000
+/**
+ * Backoff between reconnect attempts, capped. The cap bounds how long a node stays deaf after
+ * Redis returns (data planes must be caught up within 1 s of its return), so it stays well
+ * under a second; a refused connect every half second is cheap.
+ */
+const RETRY_MAX_MS = 500
 const retryStrategy = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), RETRY_MAX_MS)
 
 export function connectRedis(url: string): Redis {

@@ -1,3 +1,25 @@
 // Test helpers (dev only): real Postgres databases, real upstream servers on port 0.
 export { createTestDatabase, ADMIN_PG_URL, type TestDatabase } from './postgres.js'
 export { startUpstream, type UpstreamServer, type SeenRequest, type Handler } from './upstream-server.js'
+export {
+  ChildHandle,
+  ControlPlaneProcess,
+  DataPlaneProcess,
+  RedisServerProcess,
+  REPO_ROOT,
+  freePort,
+  getJson,
+  redisCommand,
+  redisServerBinary,
+  sleep,
+  spawnNode,
+  waitFor,
+  type ConfigStatus,
+  type ControlPlaneOptions,
+  type DataPlaneOptions,
+  type DataPlaneStatus,
+  type LogLine,
+  type WaitOptions,
+} from './processes.js'
+export { AdminClient, TestCluster, runBounded, type AdminResponse } from './cluster.js'
+export { querySql } from './sql.js'
