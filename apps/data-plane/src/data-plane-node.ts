@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto'
 import { startHealth, type HealthRuntime } from './health-runtime.js'
 import { ConfigState } from './config-state.js'
 import type { DataPlaneConfig } from './config.js'
+import { createPluginAccess, type PluginAccess } from './plugins/access.js'
 
 /** Catch-up poll when no notice arrives (Redis down): bounds staleness without Redis. */
 export const POLL_INTERVAL_MS = 2000
@@ -28,12 +29,15 @@ export class DataPlaneNode {
   readonly healthStore: HealthStore
   private readonly lease: Lease
   health: HealthRuntime | undefined
+  /** Plugins' access phase (rate limiting) for the proxy. */
+  readonly plugins: PluginAccess
 
   constructor(
     private readonly config: DataPlaneConfig,
     private readonly log: Logger
   ) {
     this.client = new ClusterClient(config.controlPlane, config.clusterToken)
+    this.plugins = createPluginAccess({ state: this.state, log })
     // Without Redis (a single data plane for development) health stays node-local.
     this.healthStore = config.redisUrl ? new RedisHealthStore({ url: config.redisUrl }) : new MemoryHealthStore()
     this.lease = config.redisUrl ? new RedisLease(config.redisUrl) : new MemoryLease()
@@ -141,5 +145,6 @@ export class DataPlaneNode {
     await this.health?.stop()
     await this.healthStore.close()
     await this.lease.close()
+    await this.plugins.close()
   }
 }

@@ -1,5 +1,6 @@
 // Public surface of @switchyard/cluster: event and snapshot types, the config hash, the
-// Redis doorbell, the follower that keeps a data plane in step, and the buses.
+// Redis doorbell, the follower that keeps a data plane in step, the buses, and the Redis
+// rate-limit counter store.
 export * from './types.js'
 export { InProcessBus, type EventListener } from './in-process-bus.js'
 export { configHash, canonicalJson } from './config-hash.js'
@@ -8,3 +9,10 @@ export { connectRedis, NoticePublisher, NoticeSubscriber, type NoticeSubscriberE
 export { ConfigFollower, isConfigEvent, type EventsPage, type FollowerSource, type FollowerTarget, type FollowerHooks } from './follower.js'
 export { ClusterClient } from './cluster-client.js'
 export { readCacheFile, writeCacheFile } from './cache-file.js'
+export {
+  RedisRateCounters,
+  CounterStoreUnavailableError,
+  type RedisCounterTarget,
+  type CounterIncrement,
+  type RedisRateCountersOptions,
+} from './rate-counters.js'

@@ -7,7 +7,9 @@ import { checkHeaderName, checkHost, checkPath } from '../typedefs.js'
 
 export const PERIODS = ['second', 'minute', 'hour', 'day', 'month', 'year'] as const
 
-const positive = { type: 'number', between: [Number.MIN_VALUE, Number.MAX_SAFE_INTEGER] } as const
+// Kong's `gt = 0` (message "value must be greater than 0") has no field keyword here: the
+// fields are plain numbers and checkRateLimiting reports the bound with Kong's wording.
+const positive = { type: 'number' } as const
 
 export const rateLimitingConfig: Fields = {
   second: positive,
@@ -42,7 +44,7 @@ export const rateLimitingConfig: Fields = {
     },
   },
   hide_client_headers: { type: 'boolean', required: true, default: false },
-  error_code: { type: 'number', between: [Number.MIN_VALUE, Number.MAX_SAFE_INTEGER], default: 429 },
+  error_code: { type: 'number', default: 429 },
   error_message: { type: 'string', default: 'API rate limit exceeded' },
   sync_rate: { type: 'number', required: true, default: -1 },
 }
@@ -64,11 +66,21 @@ export function mapLegacyRedis(config: Entity): string | undefined {
   return undefined
 }
 
-const fmt = (n: number) => (Number.isInteger(n) ? n.toFixed(1) : String(n))
+/** Lua's `%.1f`. */
+const fmt = (n: number) => n.toFixed(1)
+
+const GT_ZERO = 'value must be greater than 0'
+const conditional = (field: string) => `failed conditional validation given value of field '${field}'`
 
 /** Cross-field rules of the rate-limiting config, reported on `config` or `@entity` as Kong does. */
 export function checkRateLimiting(plugin: Entity): EntityCheckResult | undefined {
   const c = (plugin['config'] ?? {}) as Entity
+  // Field bounds first (Kong validates fields before the record's and entity's checks).
+  const bounds: Record<string, string> = {}
+  for (const f of [...PERIODS, 'error_code']) {
+    if (typeof c[f] === 'number' && !((c[f] as number) > 0)) bounds[f] = GT_ZERO
+  }
+  if (Object.keys(bounds).length > 0) return { fields: { config: bounds } as unknown as Record<string, string> }
   const set = PERIODS.filter((p) => typeof c[p] === 'number')
   if (set.length === 0) {
     return {
@@ -90,14 +102,36 @@ export function checkRateLimiting(plugin: Entity): EntityCheckResult | undefined
       }
     }
   }
+  // Kong's conditional entity checks: each failure names the dependent field and adds an
+  // entity-level message naming the field it depends on.
   const conf: Record<string, unknown> = {}
-  if (c['limit_by'] === 'header' && !c['header_name']) conf['header_name'] = 'required field missing'
-  if (c['limit_by'] === 'path' && !c['path']) conf['path'] = 'required field missing'
+  const entity: string[] = []
+  const missing = (v: unknown) => v === undefined || v === null
+  if (c['limit_by'] === 'header' && missing(c['header_name'])) {
+    conf['header_name'] = 'required field missing'
+    entity.push(conditional('config.limit_by'))
+  }
+  if (c['limit_by'] === 'path' && missing(c['path'])) {
+    conf['path'] = 'required field missing'
+    entity.push(conditional('config.limit_by'))
+  }
   const redis = (c['redis'] ?? {}) as Entity
-  if (c['policy'] === 'redis' && !redis['host']) conf['redis'] = { host: 'required field missing' }
+  if (c['policy'] === 'redis') {
+    const redisErrors: Record<string, string> = {}
+    for (const f of ['host', 'port', 'timeout']) {
+      if (missing(redis[f])) {
+        redisErrors[f] = 'required field missing'
+        entity.push(conditional('config.policy'))
+      }
+    }
+    if (Object.keys(redisErrors).length > 0) conf['redis'] = redisErrors
+  }
   const syncRate = c['sync_rate'] as number
   if (syncRate !== -1 && c['policy'] !== 'redis') conf['sync_rate'] = 'sync_rate can only be used with the redis policy'
   else if (syncRate !== -1 && syncRate < 0.02) conf['sync_rate'] = 'sync_rate must be greater than 0.02, or -1 to disable'
-  if (Object.keys(conf).length > 0) return { fields: { config: conf } as unknown as Record<string, string> }
-  return undefined
+  if (Object.keys(conf).length === 0 && entity.length === 0) return undefined
+  return {
+    ...(entity.length > 0 ? { entity } : {}),
+    ...(Object.keys(conf).length > 0 ? { fields: { config: conf } as unknown as Record<string, string> } : {}),
+  }
 }
