@@ -11,6 +11,11 @@ export {
   type ResponseTap,
 } from './proxy-server.js'
 export { PluginResolver, type PluginInstance } from './plugin-resolver.js'
+export { createPluginAccess, type PluginAccess, type PluginAccessDeps } from './plugins/access.js'
 export { PROXY_ERRORS } from './proxy-errors.js'
 export { HealthView } from './health-view.js'
 export { startHealth, type HealthRuntime } from './health-runtime.js'
+export { createStatusServer, type StatusSources } from './status-server.js'
+export { MetricsRecorder } from './metrics-recorder.js'
+export { dataPlaneScrape, type DataPlaneScrapeSources } from './metrics-scrape.js'
+export { metricsRoute } from './metrics-route.js'

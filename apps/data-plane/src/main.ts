@@ -2,9 +2,14 @@
 // KONG_STATUS_LISTEN, config from the control plane at KONG_CLUSTER_CONTROL_PLANE.
 
 import { createLogger } from '@switchyard/log'
+import { ConnectionCounters, KongMetrics } from '@switchyard/metrics'
 import type http from 'node:http'
 import { loadDataPlaneConfig } from './config.js'
 import { DataPlaneNode } from './data-plane-node.js'
+import { MetricsRecorder } from './metrics-recorder.js'
+import { metricsRoute } from './metrics-route.js'
+import { dataPlaneScrape } from './metrics-scrape.js'
+import { PluginResolver } from './plugin-resolver.js'
 import { createProxyServer } from './proxy-server.js'
 import { createStatusServer } from './status-server.js'
 
@@ -23,19 +28,40 @@ function listen(server: http.Server, where: { host: string; port: number }, what
   })
 }
 
+// This node's own metrics (Kong's status API /metrics): one registry per data plane.
+const metrics = new KongMetrics({ nodeId: node.nodeId })
+const metricsPlugins = new PluginResolver(node.state)
+const recorder = new MetricsRecorder(metrics, metricsPlugins)
+const connections = new ConnectionCounters()
+
 const proxy = createProxyServer({
   state: node.state,
   log,
   port: () => config.proxyListen.port,
   onAttempt: (a) => node.health?.record(a),
+  access: node.plugins.access,
+  onRequestEnd: recorder.onRequestEnd,
+  responseTap: recorder.responseTap,
 })
+connections.watch(proxy.server)
 await listen(proxy.server, config.proxyListen, 'proxy')
 if (config.statusListen) {
   const status = createStatusServer({
     state: node.state,
     redisConnected: () => node.redisConnected,
     controlPlaneReachable: () => node.controlPlaneReachable,
+    extra: metricsRoute(
+      dataPlaneScrape({
+        metrics,
+        state: node.state,
+        plugins: metricsPlugins,
+        health: () => node.health?.view,
+        connections: () => connections.stats(),
+        controlPlaneConnected: () => node.controlPlaneReachable,
+      })
+    ),
   })
+  connections.watch(status)
   await listen(status, config.statusListen, 'status')
 }
 log.info({ version: node.state.version }, 'data plane started')

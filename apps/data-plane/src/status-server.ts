@@ -7,6 +7,8 @@ import type { ConfigState } from './config-state.js'
 
 export interface StatusSources {
   state: ConfigState
+  /** Reported `role`; the standalone gateway is `traditional`. Default `data_plane`. */
+  role?: string
   redisConnected(): boolean
   controlPlaneReachable(): boolean
   /** Extra routes (e.g. /metrics) served by the same listener. */
@@ -19,7 +21,7 @@ export function createStatusServer(src: StatusSources): http.Server {
     const path = (req.url ?? '/').split('?')[0]
     if (req.method === 'GET' && (path === '/status' || path === '/status/')) {
       const body = JSON.stringify({
-        role: 'data_plane',
+        role: src.role ?? 'data_plane',
         config_version: src.state.version,
         config_hash: src.state.hash(),
         configuration_hash: src.state.hash(),

@@ -2,9 +2,21 @@
 // DATABASE_URL / KONG_PG_* point at Postgres.
 
 import { createControlPlane } from '@switchyard/control-plane'
-import { ConfigState, createProxyServer, startHealth } from '@switchyard/data-plane'
+import {
+  ConfigState,
+  createPluginAccess,
+  createProxyServer,
+  createStatusServer,
+  dataPlaneScrape,
+  MetricsRecorder,
+  metricsRoute,
+  PluginResolver,
+  startHealth,
+} from '@switchyard/data-plane'
 import { MemoryHealthStore, MemoryLease } from '@switchyard/health'
 import { createLogger } from '@switchyard/log'
+import { ConnectionCounters, KongMetrics } from '@switchyard/metrics'
+import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 import { loadGatewayConfig } from './config.js'
 
@@ -15,8 +27,16 @@ const log = createLogger({ level: config.logLevel, bindings: { app: 'gateway' } 
 const state = new ConfigState({ now: () => performance.now(), random: Math.random })
 // One process: the Admin API and the proxy share the in-memory health state.
 const healthStore = new MemoryHealthStore()
+// One node, one registry: the Admin API's and the status listener's /metrics print the same
+// scrape, request metrics of the in-process data plane included.
+const nodeId = randomUUID()
+const metrics = new KongMetrics({ nodeId })
+const connections = new ConnectionCounters()
+let scrape: () => Promise<string> = async () => ''
 const cp = await createControlPlane({
+  nodeId,
   healthStore,
+  metricsScrape: () => scrape(),
   databaseUrl: config.databaseUrl,
   dataDir: config.dataDir,
   log,
@@ -33,6 +53,16 @@ const health = await startHealth({
   log,
   halfOpenMs: config.halfOpenMs,
 })
+const metricsPlugins = new PluginResolver(state)
+const recorder = new MetricsRecorder(metrics, metricsPlugins)
+scrape = dataPlaneScrape({
+  metrics,
+  state,
+  plugins: metricsPlugins,
+  health: () => health.view,
+  connections: () => connections.stats(),
+  datastoreReachable: () => cp.store.database.ping(),
+})
 
 function listen(server: http.Server, where: { host: string; port: number }, what: string) {
   return new Promise<void>((resolve, reject) => {
@@ -47,8 +77,11 @@ function listen(server: http.Server, where: { host: string; port: number }, what
 if (config.adminListen) {
   const admin = http.createServer(cp.app)
   cp.counters.watch(admin)
+  connections.watch(admin)
   await listen(admin, config.adminListen, 'admin API')
 }
+// Plugins' access phase (rate limiting) for the in-process data plane.
+const plugins = createPluginAccess({ state, log })
 if (config.proxyListen) {
   const listenPort = config.proxyListen.port
   const proxy = createProxyServer({
@@ -56,9 +89,24 @@ if (config.proxyListen) {
     log,
     port: () => listenPort,
     onAttempt: (a) => health.record(a),
+    access: plugins.access,
+    onRequestEnd: recorder.onRequestEnd,
+    responseTap: recorder.responseTap,
   })
   cp.counters.watch(proxy.server)
+  connections.watch(proxy.server)
   await listen(proxy.server, config.proxyListen, 'proxy')
+}
+if (config.statusListen) {
+  const status = createStatusServer({
+    state,
+    role: 'traditional',
+    redisConnected: () => false,
+    controlPlaneReachable: () => true,
+    extra: metricsRoute(() => scrape()),
+  })
+  connections.watch(status)
+  await listen(status, config.statusListen, 'status')
 }
 log.info(
   { database: cp.database.kind, dataDir: cp.database.kind === 'pglite' ? config.dataDir : undefined },
@@ -67,6 +115,7 @@ log.info(
 
 const shutdown = async () => {
   await health.stop()
+  await plugins.close()
   await cp.close().catch(() => {})
   process.exit(0)
 }

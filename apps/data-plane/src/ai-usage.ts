@@ -1,0 +1,161 @@
+// Reads OpenAI-style token usage from a proxied response as it streams by, for the
+// kong_ai_llm_* metrics. It only observes: the proxy writes every chunk to the client before or
+// regardless of what happens here, nothing is delayed, and a body that is not what we expect
+// is simply ignored. JSON bodies are kept (up to a cap) and parsed at the end; SSE streams are
+// parsed event by event, keeping the last `usage` seen (`data: [DONE]` carries none) and the
+// first `model`.
+
+import { StringDecoder } from 'node:string_decoder'
+import type { ResponseTap } from './proxy-server.js'
+
+export interface AiUsage {
+  model: string
+  promptTokens?: number
+  completionTokens?: number
+  totalTokens?: number
+  /** From the response headers to the end of the body. */
+  bodyMs: number
+}
+
+/** Larger JSON bodies are not parsed (usage is then unknown). */
+export const MAX_JSON_BODY = 4 * 1024 * 1024
+
+type Headers = Record<string, string | string[] | undefined>
+
+function header(headers: Headers, name: string): string {
+  const v = headers[name]
+  return (Array.isArray(v) ? v[0] : v) ?? ''
+}
+
+function count(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined
+}
+
+interface Found {
+  model: string | undefined
+  usage: Record<string, unknown> | undefined
+}
+
+/** Takes `model` (first seen) and `usage` (last non-null seen) from one parsed JSON object. */
+function take(found: Found, obj: unknown): void {
+  if (!obj || typeof obj !== 'object') return
+  const o = obj as Record<string, unknown>
+  if (found.model === undefined && typeof o['model'] === 'string' && o['model'] !== '') found.model = o['model']
+  const usage = o['usage']
+  if (usage && typeof usage === 'object' && !Array.isArray(usage)) found.usage = usage as Record<string, unknown>
+}
+
+function result(found: Found, fallbackModel: string, started: number): AiUsage | undefined {
+  if (!found.usage && found.model === undefined) return undefined
+  const u = found.usage ?? {}
+  const prompt = count(u['prompt_tokens']) ?? count(u['input_tokens'])
+  const completion = count(u['completion_tokens']) ?? count(u['output_tokens'])
+  const total = count(u['total_tokens']) ?? (prompt !== undefined || completion !== undefined ? (prompt ?? 0) + (completion ?? 0) : undefined)
+  return {
+    model: found.model ?? fallbackModel,
+    ...(prompt !== undefined ? { promptTokens: prompt } : {}),
+    ...(completion !== undefined ? { completionTokens: completion } : {}),
+    ...(total !== undefined ? { totalTokens: total } : {}),
+    bodyMs: performance.now() - started,
+  }
+}
+
+class JsonUsageTap implements ResponseTap {
+  private chunks: Buffer[] = []
+  private size = 0
+
+  constructor(
+    private readonly fallbackModel: string,
+    private readonly started: number
+  ) {}
+
+  write(chunk: Buffer): void {
+    if (this.size > MAX_JSON_BODY) return
+    this.size += chunk.length
+    if (this.size > MAX_JSON_BODY) this.chunks = []
+    else this.chunks.push(chunk)
+  }
+
+  end(): AiUsage | undefined {
+    if (this.size > MAX_JSON_BODY || this.size === 0) return undefined
+    const found: Found = { model: undefined, usage: undefined }
+    try {
+      take(found, JSON.parse(Buffer.concat(this.chunks).toString('utf8')))
+    } catch {
+      return undefined
+    }
+    this.chunks = []
+    return result(found, this.fallbackModel, this.started)
+  }
+}
+
+class SseUsageTap implements ResponseTap {
+  private readonly decoder = new StringDecoder('utf8')
+  private partial = ''
+  private data: string[] = []
+  private readonly found: Found = { model: undefined, usage: undefined }
+
+  constructor(
+    private readonly fallbackModel: string,
+    private readonly started: number
+  ) {}
+
+  write(chunk: Buffer): void {
+    const text = this.partial + this.decoder.write(chunk)
+    let start = 0
+    for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
+      this.line(text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl))
+      start = nl + 1
+    }
+    this.partial = text.slice(start)
+  }
+
+  private line(line: string): void {
+    if (line === '') return this.dispatch()
+    if (!line.startsWith('data:')) return
+    this.data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5))
+  }
+
+  /** One event is complete (blank line): parse it when it can carry what we look for. */
+  private dispatch(): void {
+    if (this.data.length === 0) return
+    const payload = this.data.join('\n')
+    this.data = []
+    if (payload === '[DONE]') return
+    // Most events are content deltas: skip parsing those once the model is known.
+    if (this.found.model !== undefined && !payload.includes('"usage"')) return
+    try {
+      take(this.found, JSON.parse(payload))
+    } catch {
+      // Not JSON: not ours to judge.
+    }
+  }
+
+  end(): AiUsage | undefined {
+    const rest = this.partial + this.decoder.end()
+    this.partial = ''
+    if (rest !== '') this.line(rest)
+    this.dispatch()
+    return result(this.found, this.fallbackModel, this.started)
+  }
+}
+
+/**
+ * A tap for one response, or undefined when its body cannot carry OpenAI-style usage
+ * (not JSON or SSE, or compressed).
+ */
+export function createAiUsageTap(headers: Headers): ResponseTap | undefined {
+  const encoding = header(headers, 'content-encoding').toLowerCase()
+  if (encoding !== '' && encoding !== 'identity') return undefined
+  const type = header(headers, 'content-type').toLowerCase()
+  // OpenAI names the serving model in a header too; Kong's ai-proxy sets provider/model.
+  const fallbackModel = header(headers, 'openai-model') || header(headers, 'x-kong-llm-model').replace(/^[^/]*\//, '')
+  const started = performance.now()
+  if (type.includes('text/event-stream')) return new SseUsageTap(fallbackModel, started)
+  if (type.includes('json')) return new JsonUsageTap(fallbackModel, started)
+  return undefined
+}
+
+export function isAiUsage(v: unknown): v is AiUsage {
+  return typeof v === 'object' && v !== null && typeof (v as AiUsage).model === 'string' && typeof (v as AiUsage).bodyMs === 'number'
+}
