@@ -5,6 +5,7 @@ import { connectPglite, connectPostgres, Store, type Database, type OutboxEvent 
 import { PLUGIN_SCHEMAS } from '@switchyard/entities'
 import type { HealthStore } from '@switchyard/health'
 import type { Logger } from '@switchyard/log'
+import { KongMetrics } from '@switchyard/metrics'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { createAdminApp, type AdminApp } from './admin-app.js'
@@ -12,6 +13,7 @@ import { ConnectionCounters } from './connection-counters.js'
 import type { AdminDeps } from './endpoints/context.js'
 import type { AdminRouter } from './http/dispatch.js'
 import { mountHealth } from './routes/health.js'
+import { connectionStats, controlPlaneScrape, mountMetrics } from './routes/metrics.js'
 
 export interface ControlPlaneOptions {
   /** Postgres URL; PGlite when undefined. */
@@ -27,6 +29,8 @@ export interface ControlPlaneOptions {
   configuration?: Record<string, unknown>
   /** Shared health state: enables `/upstreams/{u}/health` and the healthy/unhealthy endpoints. */
   healthStore?: HealthStore
+  /** What `GET /metrics` answers; default: this control plane's own scrape (no traffic). */
+  metricsScrape?: () => Promise<string>
 }
 
 export interface ControlPlane extends AdminApp {
@@ -49,6 +53,23 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const nodeId = opts.nodeId ?? randomUUID()
   const counters = new ConnectionCounters()
   const listeners: ((events: OutboxEvent[]) => void)[] = opts.onCommit ? [opts.onCommit] : []
+  const healthStore = opts.healthStore
+  if (healthStore) {
+    // As in Kong, a removed target (or upstream) takes its health state with it, so an address
+    // added again starts healthy.
+    listeners.push((events) => {
+      for (const e of events) {
+        if (e.op !== 'delete') continue
+        const done =
+          e.entity === 'upstreams'
+            ? healthStore.clear(e.id)
+            : e.entity === 'targets' && e.payload
+              ? healthStore.clear(String((e.payload['upstream'] as { id?: string } | null)?.id), String(e.payload['target']))
+              : undefined
+        done?.catch((err: unknown) => opts.log.warn({ err }, 'cannot clear health state'))
+      }
+    })
+  }
   const deps: AdminDeps = {
     store,
     now: opts.now ?? Date.now,
@@ -81,6 +102,16 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     },
     extend: (router) => {
       if (opts.healthStore) mountHealth(router, deps, opts.healthStore, nodeId)
+      mountMetrics(
+        router,
+        opts.metricsScrape ??
+          controlPlaneScrape({
+            metrics: new KongMetrics({ nodeId }),
+            store,
+            healthStore: opts.healthStore,
+            connections: () => connectionStats(counters.snapshot()),
+          })
+      )
       opts.extend?.(router)
     },
   })

@@ -305,6 +305,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         status = response.statusCode
         source = 'service'
         const outHeaders = clientResponseHeaders(response.headers)
+        // Plugin headers replace the upstream's own (names differ only in case on the wire).
+        for (const k of Object.keys(extraHeaders)) delete outHeaders[k.toLowerCase()]
         Object.assign(outHeaders, extraHeaders)
         outHeaders['via'] = VIA
         outHeaders['x-kong-upstream-latency'] = String(Math.round(upstreamLatencyMs))

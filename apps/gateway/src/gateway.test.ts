@@ -31,12 +31,14 @@ interface Gateway {
 async function startGateway(env: Record<string, string>): Promise<Gateway> {
   const adminPort = await freePort()
   const proxyPort = await freePort()
+  const statusPort = await freePort()
   let out = ''
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     env: {
       ...process.env,
       KONG_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
       KONG_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
+      KONG_STATUS_LISTEN: `127.0.0.1:${statusPort}`,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

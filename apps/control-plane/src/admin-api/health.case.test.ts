@@ -392,4 +392,16 @@ export function runHealthCases(h: AdminHarness): void {
     assert.deepEqual(s[t.target], ['UNHEALTHY', ['UNHEALTHY']])
     assert.deepEqual(s['127.0.0.1:8193'], ['HEALTHY', ['HEALTHY']])
   })
+
+  test('deleting a target clears its health: added again, it starts healthy (as Kong)', async () => {
+    await createUpstream(h.client, 'my.upstream', { healthchecks: PASSIVE_ON })
+    const t = await createTarget(h.client, 'my.upstream', '127.0.0.1:8192')
+    assert.equal((await put('my.upstream', t.target, 'unhealthy')).status, 204)
+    assert.deepEqual((await states('my.upstream'))[t.target], ['UNHEALTHY', ['UNHEALTHY']])
+    assert.equal((await h.client.delete(`/upstreams/my.upstream/targets/${t.target}`)).status, 204)
+    await createTarget(h.client, 'my.upstream', '127.0.0.1:8192')
+    // The clear runs after the commit; give it a moment.
+    for (let i = 0; i < 50 && (await states('my.upstream'))[t.target]?.[0] !== 'HEALTHY'; i++) await pause()
+    assert.deepEqual((await states('my.upstream'))[t.target], ['HEALTHY', ['HEALTHY']])
+  })
 }
