@@ -6,9 +6,9 @@
 // intervals.
 
 import assert from 'node:assert/strict'
-import http from 'node:http'
 import { after, before, test } from 'node:test'
 import { TestCluster, sleep, startUpstream, waitFor, type UpstreamServer } from '@switchyard/test-kit'
+import { get, spread, closeAgent } from './fixtures.js'
 
 const INTERVAL_S = 1
 const INTERVAL_MS = INTERVAL_S * 1000
@@ -46,30 +46,10 @@ async function probed(name: string): Promise<ProbedServer> {
   return t
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 16 })
 
-function get(base: string, path: string): Promise<{ status: number; upstream: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${base}${path}`, { agent, timeout: 5000 }, (res) => {
-      res.resume()
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, upstream: res.headers['x-upstream'] as string | undefined }))
-      res.on('error', reject)
-    })
-    req.on('timeout', () => req.destroy(new Error(`GET ${base}${path} timed out`)))
-    req.on('error', reject)
-  })
-}
 
 /** Which servers `n` sequential requests through one data plane reached. */
-async function spread(base: string, n: number): Promise<Record<string, number>> {
-  const seen: Record<string, number> = {}
-  for (let i = 0; i < n; i++) {
-    const r = await get(base, '/active')
-    const key = r.status === 200 ? (r.upstream ?? '?') : `status ${r.status}`
-    seen[key] = (seen[key] ?? 0) + 1
-  }
-  return seen
-}
+const spreadAt = (base: string, n: number) => spread(base, '/active', n)
 
 async function cpHealth(): Promise<Record<string, string>> {
   const body = await cluster.admin.ok<{ data: { target: string; health: string }[] }>('GET', `/upstreams/${upstreamId}/health`)
@@ -104,7 +84,7 @@ before(async () => {
 })
 
 after(async () => {
-  agent.destroy()
+  closeAgent()
   await cluster.cleanup()
   await Promise.all(targets.map((t) => t.server.close()))
 })
@@ -127,12 +107,12 @@ test('a failing health path ejects the target on every data plane; recovery brin
   await waitFor('the control plane to report b UNHEALTHY', async () => (await cpHealth())[b.server.address] === 'UNHEALTHY', 4 * INTERVAL_MS)
   console.log(`# b unhealthy ${Math.round(performance.now() - failedAt)} ms after its health path started failing (2 failures at ${INTERVAL_S} s)`)
   const proxiedBefore = b.proxied()
-  for (const dp of cluster.dataPlanes) assert.deepEqual(await spread(dp.proxyUrl, 12), { a: 12 }, `${dp.name} avoids b`)
+  for (const dp of cluster.dataPlanes) assert.deepEqual(await spreadAt(dp.proxyUrl, 12), { a: 12 }, `${dp.name} avoids b`)
   assert.equal(b.proxied(), proxiedBefore, 'no proxied request reached b')
 
   b.healthStatus = 200
   await waitFor('the control plane to report b HEALTHY', async () => (await cpHealth())[b.server.address] === 'HEALTHY', 4 * INTERVAL_MS)
-  for (const dp of cluster.dataPlanes) assert.deepEqual(await spread(dp.proxyUrl, 12), { a: 6, b: 6 }, `${dp.name} uses b again`)
+  for (const dp of cluster.dataPlanes) assert.deepEqual(await spreadAt(dp.proxyUrl, 12), { a: 6, b: 6 }, `${dp.name} uses b again`)
 })
 
 test('the lease holder SIGKILLed: another data plane takes over within two intervals', { timeout: 20_000 }, async () => {
@@ -160,5 +140,5 @@ test('the lease holder SIGKILLed: another data plane takes over within two inter
   await sleep(3 * INTERVAL_MS + 200)
   const n = a.probes.length - count
   assert.ok(n >= 2 && n <= 5, `probes in ~3 intervals after the takeover: ${n}`)
-  for (const dp of cluster.dataPlanes.slice(1)) assert.deepEqual(await spread(dp.proxyUrl, 4), { a: 2, b: 2 }, dp.name)
+  for (const dp of cluster.dataPlanes.slice(1)) assert.deepEqual(await spreadAt(dp.proxyUrl, 4), { a: 2, b: 2 }, dp.name)
 })

@@ -6,9 +6,9 @@
 // (Kong counts per node: each of the 3 nodes would let N failures through, 3N in all.)
 
 import assert from 'node:assert/strict'
-import http from 'node:http'
 import { after, before, test } from 'node:test'
 import { TestCluster, runBounded, startUpstream, type UpstreamServer } from '@switchyard/test-kit'
+import { get, closeAgent } from './fixtures.js'
 
 const N = 5
 const IN_FLIGHT = 6
@@ -18,21 +18,8 @@ const cluster = new TestCluster('health-passive')
 const servers: UpstreamServer[] = []
 let upstreamId = ''
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 32 })
-after(() => agent.destroy())
+after(() => closeAgent())
 
-/** One GET through a data plane: the status and which upstream server answered. */
-function get(base: string, path: string): Promise<{ status: number; upstream: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${base}${path}`, { agent, timeout: 5000 }, (res) => {
-      res.resume()
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, upstream: res.headers['x-upstream'] as string | undefined }))
-      res.on('error', reject)
-    })
-    req.on('timeout', () => req.destroy(new Error(`GET ${base}${path} timed out`)))
-    req.on('error', reject)
-  })
-}
 
 function serve(name: string, status: number): Promise<UpstreamServer> {
   return startUpstream(name, (_req, res) => {

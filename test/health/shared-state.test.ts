@@ -5,36 +5,16 @@
 // later — starts from the shared state, not from "everything healthy" as a restarted Kong node does.
 
 import assert from 'node:assert/strict'
-import http from 'node:http'
 import { after, before, test } from 'node:test'
 import { TestCluster, startUpstream, waitFor, type DataPlaneProcess, type UpstreamServer } from '@switchyard/test-kit'
+import { get, spread, closeAgent } from './fixtures.js'
 
 const cluster = new TestCluster('health-shared')
 const servers: UpstreamServer[] = []
-const agent = new http.Agent({ keepAlive: true, maxSockets: 16 })
 
-function get(base: string, path: string): Promise<{ status: number; upstream: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${base}${path}`, { agent, timeout: 5000 }, (res) => {
-      res.resume()
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, upstream: res.headers['x-upstream'] as string | undefined }))
-      res.on('error', reject)
-    })
-    req.on('timeout', () => req.destroy(new Error(`GET ${base}${path} timed out`)))
-    req.on('error', reject)
-  })
-}
 
 /** Which servers `n` sequential requests through one data plane reached. */
-async function spread(dp: DataPlaneProcess, n: number): Promise<Record<string, number>> {
-  const seen: Record<string, number> = {}
-  for (let i = 0; i < n; i++) {
-    const r = await get(dp.proxyUrl, '/shared')
-    const key = r.status === 200 ? (r.upstream ?? '?') : `status ${r.status}`
-    seen[key] = (seen[key] ?? 0) + 1
-  }
-  return seen
-}
+const spreadAt = (dp: DataPlaneProcess, n: number) => spread(dp.proxyUrl, '/shared', n)
 
 const names = (seen: Record<string, number>) => Object.keys(seen).sort()
 const address = (name: string) => servers.find((s) => s.name === name)!.address
@@ -57,13 +37,13 @@ before(async () => {
 })
 
 after(async () => {
-  agent.destroy()
+  closeAgent()
   await cluster.cleanup()
   await Promise.all(servers.map((s) => s.close()))
 })
 
 test('PUT …/unhealthy on the control plane: all data planes stop sending to the target; …/healthy: all resume', { timeout: 20_000 }, async () => {
-  for (const dp of cluster.dataPlanes) assert.deepEqual(names(await spread(dp, 9)), ['a', 'b', 'c'], `${dp.name} before`)
+  for (const dp of cluster.dataPlanes) assert.deepEqual(names(await spreadAt(dp, 9)), ['a', 'b', 'c'], `${dp.name} before`)
 
   const c = servers.find((s) => s.name === 'c')!
   let r = await cluster.admin.request('PUT', `/upstreams/shared.test/targets/${c.address}/unhealthy`)
@@ -74,7 +54,7 @@ test('PUT …/unhealthy on the control plane: all data planes stop sending to th
   await waitFor(
     'every data plane to stop sending to c',
     async () => {
-      for (const dp of cluster.dataPlanes) if ((await spread(dp, 3))['c']) return false
+      for (const dp of cluster.dataPlanes) if ((await spreadAt(dp, 3))['c']) return false
       return true
     },
     2000,
@@ -82,7 +62,7 @@ test('PUT …/unhealthy on the control plane: all data planes stop sending to th
   )
   console.log(`# all data planes avoid c ${Math.round(performance.now() - setAt)} ms after PUT …/unhealthy`)
   const baseline = c.requests.length
-  for (const dp of cluster.dataPlanes) assert.deepEqual(await spread(dp, 30), { a: 15, b: 15 }, `${dp.name} after PUT …/unhealthy`)
+  for (const dp of cluster.dataPlanes) assert.deepEqual(await spreadAt(dp, 30), { a: 15, b: 15 }, `${dp.name} after PUT …/unhealthy`)
   assert.equal(c.requests.length, baseline, 'nothing reached c')
   assert.ok(baseline - proxiedAtSet <= 3, `at most one request per data plane raced the flip (${baseline - proxiedAtSet})`)
   assert.equal((await cpHealth())[c.address], 'UNHEALTHY')
@@ -92,20 +72,20 @@ test('PUT …/unhealthy on the control plane: all data planes stop sending to th
   await waitFor(
     'every data plane to use c again',
     async () => {
-      for (const dp of cluster.dataPlanes) if (!(await spread(dp, 3))['c']) return false
+      for (const dp of cluster.dataPlanes) if (!(await spreadAt(dp, 3))['c']) return false
       return true
     },
     2000,
     { intervalMs: 5 }
   )
-  for (const dp of cluster.dataPlanes) assert.deepEqual(await spread(dp, 30), { a: 10, b: 10, c: 10 }, `${dp.name} after PUT …/healthy`)
+  for (const dp of cluster.dataPlanes) assert.deepEqual(await spreadAt(dp, 30), { a: 10, b: 10, c: 10 }, `${dp.name} after PUT …/healthy`)
 })
 
 test('upstream PATCHes (slots, algorithm) and a new target do not reset an unhealthy target', { timeout: 20_000 }, async () => {
   const c = address('c')
   assert.equal((await cluster.admin.request('PUT', `/upstreams/shared.test/targets/${c}/unhealthy`)).status, 204)
   await waitFor('c to be avoided everywhere', async () => {
-    for (const dp of cluster.dataPlanes) if ((await spread(dp, 3))['c']) return false
+    for (const dp of cluster.dataPlanes) if ((await spreadAt(dp, 3))['c']) return false
     return true
   }, 2000)
 
@@ -118,7 +98,7 @@ test('upstream PATCHes (slots, algorithm) and a new target do not reset an unhea
   // Least-connections with one request at a time favours the heaviest targets: only check
   // that c gets nothing and every request succeeds.
   for (const dp of cluster.dataPlanes) {
-    const seen = await spread(dp, 30)
+    const seen = await spreadAt(dp, 30)
     assert.ok(!('c' in seen) && names(seen).every((n) => ['a', 'b', 'd'].includes(n)), `${dp.name} after the changes: ${JSON.stringify(seen)}`)
   }
   const h = await cpHealth()
@@ -127,7 +107,7 @@ test('upstream PATCHes (slots, algorithm) and a new target do not reset an unhea
 
   await cluster.admin.ok('PATCH', '/upstreams/shared.test', { algorithm: 'round-robin', healthchecks: { threshold: 10 } })
   await cluster.waitForConvergence(5000)
-  for (const dp of cluster.dataPlanes) assert.deepEqual(names(await spread(dp, 12)), ['a', 'b', 'd'], `${dp.name} back on round-robin`)
+  for (const dp of cluster.dataPlanes) assert.deepEqual(names(await spreadAt(dp, 12)), ['a', 'b', 'd'], `${dp.name} back on round-robin`)
 })
 
 test('a data plane restarted after SIGKILL, and one that joins later, start from the shared state', { timeout: 30_000 }, async () => {
@@ -140,7 +120,7 @@ test('a data plane restarted after SIGKILL, and one that joins later, start from
   await cluster.waitForConvergence(5000)
   const before = c.requests.length
   for (const dp of [restarted, joined]) {
-    const seen = await spread(dp, 30)
+    const seen = await spreadAt(dp, 30)
     assert.deepEqual(names(seen), ['a', 'b', 'd'], `${dp.name}: ${JSON.stringify(seen)}`)
   }
   assert.equal(c.requests.length, before, 'the fresh processes never sent to c')
@@ -148,7 +128,7 @@ test('a data plane restarted after SIGKILL, and one that joins later, start from
   // And they follow later flips like the others.
   assert.equal((await cluster.admin.request('PUT', `/upstreams/shared.test/targets/${c.address}/healthy`)).status, 204)
   await waitFor('every data plane, old and new, to use c again', async () => {
-    for (const dp of cluster.dataPlanes) if (!(await spread(dp, 4))['c']) return false
+    for (const dp of cluster.dataPlanes) if (!(await spreadAt(dp, 4))['c']) return false
     return true
   }, 2000)
   assert.equal(cluster.dataPlanes.length, 4)

@@ -5,15 +5,15 @@ import { connectPglite, connectPostgres, Store, type Database, type OutboxEvent 
 import { PLUGIN_SCHEMAS } from '@switchyard/entities'
 import type { HealthStore } from '@switchyard/health'
 import type { Logger } from '@switchyard/log'
-import { KongMetrics } from '@switchyard/metrics'
+import { ConnectionCounters, KongMetrics } from '@switchyard/metrics'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { createAdminApp, type AdminApp } from './admin-app.js'
-import { ConnectionCounters } from './connection-counters.js'
 import type { AdminDeps } from './endpoints/context.js'
 import type { AdminRouter } from './http/dispatch.js'
 import { mountHealth } from './routes/health.js'
-import { connectionStats, controlPlaneScrape, mountMetrics } from './routes/metrics.js'
+import { controlPlaneScrape, mountMetrics } from './routes/metrics.js'
+import { serverCounters } from './routes/root.js'
 
 export interface ControlPlaneOptions {
   /** Postgres URL; PGlite when undefined. */
@@ -95,7 +95,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
         role: 'traditional',
         ...opts.configuration,
       },
-      counters: () => counters.snapshot(),
+      counters: () => serverCounters(counters.stats()),
       availablePlugins: Object.fromEntries(
         Object.entries(PLUGIN_SCHEMAS).map(([name, s]) => [name, { version: s.version, priority: s.priority }])
       ),
@@ -109,7 +109,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
             metrics: new KongMetrics({ nodeId }),
             store,
             healthStore: opts.healthStore,
-            connections: () => connectionStats(counters.snapshot()),
+            connections: () => counters.stats(),
           })
       )
       opts.extend?.(router)

@@ -15,7 +15,7 @@ import {
 } from '@switchyard/data-plane'
 import { MemoryHealthStore, MemoryLease } from '@switchyard/health'
 import { createLogger } from '@switchyard/log'
-import { ConnectionCounters, KongMetrics } from '@switchyard/metrics'
+import { KongMetrics } from '@switchyard/metrics'
 import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 import { loadGatewayConfig } from './config.js'
@@ -31,7 +31,6 @@ const healthStore = new MemoryHealthStore()
 // scrape, request metrics of the in-process data plane included.
 const nodeId = randomUUID()
 const metrics = new KongMetrics({ nodeId })
-const connections = new ConnectionCounters()
 let scrape: () => Promise<string> = async () => ''
 const cp = await createControlPlane({
   nodeId,
@@ -60,7 +59,7 @@ scrape = dataPlaneScrape({
   state,
   plugins: metricsPlugins,
   health: () => health.view,
-  connections: () => connections.stats(),
+  connections: () => cp.counters.stats(),
   datastoreReachable: () => cp.store.database.ping(),
 })
 
@@ -77,7 +76,6 @@ function listen(server: http.Server, where: { host: string; port: number }, what
 if (config.adminListen) {
   const admin = http.createServer(cp.app)
   cp.counters.watch(admin)
-  connections.watch(admin)
   await listen(admin, config.adminListen, 'admin API')
 }
 // Plugins' access phase (rate limiting) for the in-process data plane.
@@ -94,7 +92,6 @@ if (config.proxyListen) {
     responseTap: recorder.responseTap,
   })
   cp.counters.watch(proxy.server)
-  connections.watch(proxy.server)
   await listen(proxy.server, config.proxyListen, 'proxy')
 }
 if (config.statusListen) {
@@ -105,7 +102,7 @@ if (config.statusListen) {
     controlPlaneReachable: () => true,
     extra: metricsRoute(() => scrape()),
   })
-  connections.watch(status)
+  cp.counters.watch(status)
   await listen(status, config.statusListen, 'status')
 }
 log.info(

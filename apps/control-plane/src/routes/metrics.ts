@@ -18,7 +18,6 @@ import {
 } from '@switchyard/metrics'
 import { StatusCache } from '../cluster/cluster-app.js'
 import type { AdminRouter } from '../http/dispatch.js'
-import type { ServerCounters } from './root.js'
 
 export function mountMetrics(router: AdminRouter, scrape: () => Promise<string>): void {
   router.mount('/metrics', {
@@ -26,19 +25,6 @@ export function mountMetrics(router: AdminRouter, scrape: () => Promise<string>)
       sendMetrics(ctx.res, await scrape(), ctx.req.method === 'HEAD')
     },
   })
-}
-
-/** The Admin API's stub_status counters in the metrics package's terms. */
-export function connectionStats(c: ServerCounters): ConnectionStats {
-  return {
-    accepted: c.connections_accepted,
-    handled: c.connections_handled,
-    active: c.connections_active,
-    reading: c.connections_reading,
-    writing: c.connections_writing,
-    waiting: c.connections_waiting,
-    total: c.total_requests,
-  }
 }
 
 export interface ControlPlaneScrapeSources {

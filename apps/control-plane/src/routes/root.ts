@@ -1,6 +1,7 @@
 // Node endpoints: `GET /` (Kong's node information), `GET /status` (connection counters and
 // database reachability, with Kong's `unit`/`scale` options) and `GET /endpoints`.
 
+import type { ConnectionStats } from '@switchyard/metrics'
 import os from 'node:os'
 import type { AdminRouter } from '../http/dispatch.js'
 import { KONG_VERSION, sendJson, sendMessage } from '../http/respond.js'
@@ -15,6 +16,19 @@ export interface ServerCounters {
   connections_writing: number
   connections_waiting: number
   total_requests: number
+}
+
+/** nginx stub_status names for the connection counters, as Kong's /status shows them. */
+export function serverCounters(c: ConnectionStats): ServerCounters {
+  return {
+    connections_accepted: c.accepted,
+    connections_active: c.active,
+    connections_handled: c.handled,
+    connections_reading: c.reading,
+    connections_writing: c.writing,
+    connections_waiting: c.waiting,
+    total_requests: c.total,
+  }
 }
 
 export interface NodeInfo {
