@@ -174,22 +174,3 @@ export const upstreams: EntityDefinition = {
   ],
   prepare: coupleAlgorithm,
 }
-
-/** Kong's "healthchecks enabled": any active interval or passive unhealthy threshold set. */
-export function healthchecksEnabled(upstream: Entity): boolean {
-  const hc = upstream['healthchecks'] as
-    | {
-        active?: { healthy?: { interval?: number }; unhealthy?: { interval?: number } }
-        passive?: { unhealthy?: { tcp_failures?: number; timeouts?: number; http_failures?: number } }
-      }
-    | null
-    | undefined
-  if (!hc) return false
-  return Boolean(
-    hc.active?.healthy?.interval ||
-      hc.active?.unhealthy?.interval ||
-      hc.passive?.unhealthy?.tcp_failures ||
-      hc.passive?.unhealthy?.timeouts ||
-      hc.passive?.unhealthy?.http_failures
-  )
-}
