@@ -10,12 +10,11 @@
 //   - Kong's gating rules hold (disabled or deleted plugin: request families vanish, node
 //     gauges stay; a route-scoped instance records only its route).
 
-import { startUpstream, type UpstreamServer } from '@switchyard/test-kit'
+import { freePort, startUpstream, type UpstreamServer } from '@switchyard/test-kit'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import type http from 'node:http'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -343,14 +342,6 @@ function familiesOf(s: Scrape): Set<string> {
 
 // ---------------------------------------------------------------------------------------------
 // The gateway under test and its upstreams.
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as net.AddressInfo
-  await new Promise<void>((r) => srv.close(() => r()))
-  return port
-}
 
 interface Gateway {
   admin: string

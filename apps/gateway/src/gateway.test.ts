@@ -1,25 +1,16 @@
 // End-to-end: the real `npm start` entry point as a child process, on PGlite and on Postgres,
 // driven only over HTTP: the seed's Admin API calls, then traffic through the proxy.
 
-import { createTestDatabase, startUpstream } from '@switchyard/test-kit'
+import { createTestDatabase, freePort, startUpstream } from '@switchyard/test-kit'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url))
-
-async function freePort(): Promise<number> {
-  const s = net.createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const port = (s.address() as net.AddressInfo).port
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
-}
 
 interface Gateway {
   admin: string

@@ -28,17 +28,28 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
-/** A port nobody listens on right now (bound and released on 127.0.0.1). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports for child processes come from below the kernel's ephemeral range (32768–60999 here):
+// a port picked from that range and released can be taken by any outgoing connection before the
+// child binds it. Picks are random so parallel test files rarely try the same one.
+const CHILD_PORT_MIN = 20000
+const CHILD_PORT_MAX = 32767
+
+function tryListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer()
     srv.unref()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
+    srv.once('error', () => resolve(false))
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
   })
+}
+
+/** A port nobody listens on right now, outside the ephemeral range, for a child process to bind. */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const port = CHILD_PORT_MIN + Math.floor(Math.random() * (CHILD_PORT_MAX - CHILD_PORT_MIN))
+    if (await tryListen(port)) return port
+  }
+  throw new Error(`no free port between ${CHILD_PORT_MIN} and ${CHILD_PORT_MAX}`)
 }
 
 export type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>
