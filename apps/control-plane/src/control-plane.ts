@@ -90,7 +90,9 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
     node: {
       nodeId,
       configuration: {
-        database: database.kind === 'postgres' ? 'postgres' : 'pglite',
+        // Kong tools (decK) read `database` to tell DB mode from DB-less: PGlite is Postgres.
+        database: 'postgres',
+        switchyard_storage: database.kind,
         router_flavor: 'traditional_compatible',
         role: 'traditional',
         ...opts.configuration,

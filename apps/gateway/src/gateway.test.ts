@@ -130,6 +130,12 @@ describe('npm start entry point', () => {
     try {
       assert.match(g.output(), /admin API listening on http:\/\/127\.0\.0\.1:\d+/)
       assert.match(g.output(), /proxy listening/)
+      const root = (await (await fetch(`${g.admin}/`)).json()) as {
+        configuration: { database: string; switchyard_storage: string }
+      }
+      // Kong tools see a database-backed node; the storage behind it is embedded Postgres.
+      assert.equal(root.configuration.database, 'postgres')
+      assert.equal(root.configuration.switchyard_storage, 'pglite')
       await seedScenario(g)
     } finally {
       await stop(g)
@@ -148,8 +154,11 @@ describe('npm start entry point', () => {
     const db = await createTestDatabase()
     const g = await startGateway({ DATABASE_URL: db.url })
     try {
-      const root = (await (await fetch(`${g.admin}/`)).json()) as { configuration: { database: string } }
+      const root = (await (await fetch(`${g.admin}/`)).json()) as {
+        configuration: { database: string; switchyard_storage: string }
+      }
       assert.equal(root.configuration.database, 'postgres')
+      assert.equal(root.configuration.switchyard_storage, 'postgres')
       await seedScenario(g)
     } finally {
       await stop(g)
