@@ -10,9 +10,8 @@
 //   - Kong's gating rules hold (disabled or deleted plugin: request families vanish, node
 //     gauges stay; a route-scoped instance records only its route).
 
-import { freePort, startUpstream, type UpstreamServer } from '@switchyard/test-kit'
+import { startGateway, startUpstream, type GatewayProcess, type UpstreamServer } from '@switchyard/test-kit'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import type http from 'node:http'
 import { tmpdir } from 'node:os'
@@ -22,7 +21,6 @@ import { fileURLToPath } from 'node:url'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 const DASHBOARD = resolve(REPO, '../shared/anchors/grafana/kong-official.json')
-const GATEWAY_MAIN = join(REPO, 'apps/gateway/src/main.ts')
 
 // ---------------------------------------------------------------------------------------------
 // PromQL: just enough of the grammar to find every selector, the labels its matchers use and
@@ -343,55 +341,7 @@ function familiesOf(s: Scrape): Set<string> {
 // ---------------------------------------------------------------------------------------------
 // The gateway under test and its upstreams.
 
-interface Gateway {
-  admin: string
-  proxy: string
-  status: string
-  child: ChildProcess
-  output: () => string
-}
-
-async function startGateway(dataDir: string): Promise<Gateway> {
-  const [admin, proxy, status] = [await freePort(), await freePort(), await freePort()]
-  const env: NodeJS.ProcessEnv = { ...process.env }
-  for (const k of Object.keys(env)) if (k === 'DATABASE_URL' || k.startsWith('KONG_')) delete env[k]
-  let out = ''
-  const child = spawn(process.execPath, ['--import', 'tsx', GATEWAY_MAIN], {
-    cwd: REPO,
-    env: {
-      ...env,
-      SWITCHYARD_DATA_DIR: dataDir,
-      KONG_ADMIN_LISTEN: `127.0.0.1:${admin}`,
-      KONG_PROXY_LISTEN: `127.0.0.1:${proxy}`,
-      KONG_STATUS_LISTEN: `127.0.0.1:${status}`,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()))
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()))
-  const deadline = Date.now() + 60_000
-  while (!out.includes('switchyard gateway started')) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL')
-      throw new Error(`gateway did not start:\n${out}`)
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  return {
-    admin: `http://127.0.0.1:${admin}`,
-    proxy: `http://127.0.0.1:${proxy}`,
-    status: `http://127.0.0.1:${status}`,
-    child,
-    output: () => out,
-  }
-}
-
-async function stopGateway(g: Gateway): Promise<void> {
-  if (g.child.exitCode !== null) return
-  const exited = new Promise((r) => g.child.once('exit', r))
-  g.child.kill('SIGTERM')
-  await exited
-}
+type Gateway = GatewayProcess
 
 async function admin(g: Gateway, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${g.admin}${path}`, {
@@ -492,7 +442,7 @@ describe('Kong official Grafana dashboard against our /metrics', () => {
     // A target whose server is gone: marked unhealthy through the Admin API.
     dead = await startUpstream('dead')
     await dead.close()
-    g = await startGateway(dir)
+    g = await startGateway({ SWITCHYARD_DATA_DIR: dir })
 
     // Health-checked upstream of two model servers; one unchecked upstream; one that cannot resolve.
     await ok(
@@ -552,7 +502,7 @@ describe('Kong official Grafana dashboard against our /metrics', () => {
   })
 
   after(async () => {
-    if (g) await stopGateway(g)
+    if (g) await g.stop()
     await plain?.close()
     await llm?.close()
     rmSync(dir, { recursive: true, force: true })

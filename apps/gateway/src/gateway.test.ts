@@ -1,58 +1,15 @@
 // End-to-end: the real `npm start` entry point as a child process, on PGlite and on Postgres,
 // driven only over HTTP: the seed's Admin API calls, then traffic through the proxy.
 
-import { createTestDatabase, freePort, startUpstream } from '@switchyard/test-kit'
+import { createTestDatabase, startGateway, startUpstream, type GatewayProcess } from '@switchyard/test-kit'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url))
 
-interface Gateway {
-  admin: string
-  proxy: string
-  child: ChildProcess
-  output: () => string
-}
-
-async function startGateway(env: Record<string, string>): Promise<Gateway> {
-  const adminPort = await freePort()
-  const proxyPort = await freePort()
-  const statusPort = await freePort()
-  let out = ''
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: {
-      ...process.env,
-      KONG_ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
-      KONG_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
-      KONG_STATUS_LISTEN: `127.0.0.1:${statusPort}`,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()))
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()))
-  const deadline = Date.now() + 60_000
-  while (!out.includes('switchyard gateway started')) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL')
-      throw new Error(`gateway did not start:\n${out}`)
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  return { admin: `http://127.0.0.1:${adminPort}`, proxy: `http://127.0.0.1:${proxyPort}`, child, output: () => out }
-}
-
-async function stop(g: Gateway): Promise<void> {
-  if (g.child.exitCode !== null) return
-  const exited = new Promise((r) => g.child.once('exit', r))
-  g.child.kill('SIGTERM')
-  await exited
-}
+type Gateway = GatewayProcess
 
 async function form(url: string, method: string, fields: Record<string, string>) {
   const res = await fetch(url, { method, body: new URLSearchParams(fields) })
@@ -138,7 +95,7 @@ describe('npm start entry point', () => {
       assert.equal(root.configuration.switchyard_storage, 'pglite')
       await seedScenario(g)
     } finally {
-      await stop(g)
+      await g.stop()
     }
     const again = await startGateway({ SWITCHYARD_DATA_DIR: dir })
     try {
@@ -146,7 +103,7 @@ describe('npm start entry point', () => {
       const body = (await r.json()) as { data: { weight: number; backup: boolean }[] }
       assert.equal(body.data.length, 2)
     } finally {
-      await stop(again)
+      await again.stop()
     }
   })
 
@@ -161,7 +118,7 @@ describe('npm start entry point', () => {
       assert.equal(root.configuration.switchyard_storage, 'postgres')
       await seedScenario(g)
     } finally {
-      await stop(g)
+      await g.stop()
       await db.drop()
     }
   })

@@ -23,3 +23,4 @@ export {
 } from './processes.js'
 export { AdminClient, TestCluster, runBounded, type AdminResponse } from './cluster.js'
 export { querySql } from './sql.js'
+export { startGateway, type GatewayProcess } from './gateway.js'
