@@ -614,10 +614,14 @@ describe('Kong official Grafana dashboard against our /metrics', () => {
     assert.ok(sum >= SSE_PAUSE_MS - SLACK_MS, `request latency sum ${sum}`)
   })
 
-  test('kong_bandwidth_bytes: ingress (request bodies) and egress per route', () => {
+  test('kong_bandwidth_bytes: ingress and egress per route, headers included as in nginx', () => {
     const s = statusScrape
-    assert.equal(sample(s, 'kong_bandwidth_bytes', { route: 'plain-route', direction: 'ingress' }), 200)
-    assert.equal(sample(s, 'kong_bandwidth_bytes', { route: 'plain-route', direction: 'egress' }), 5 * 'plain'.length)
+    // Bodies plus each request's line and headers (at least "POST /plain HTTP/1.1" and a Host header).
+    const ingress = sample(s, 'kong_bandwidth_bytes', { route: 'plain-route', direction: 'ingress' })!
+    assert.ok(ingress > 200 + 5 * 'POST / HTTP/1.1\r\nhost: x\r\n\r\n'.length, `ingress ${ingress}`)
+    // Bodies plus each response's status line and headers.
+    const egress = sample(s, 'kong_bandwidth_bytes', { route: 'plain-route', direction: 'egress' })!
+    assert.ok(egress > 5 * ('plain'.length + 'HTTP/1.1 200 OK\r\n\r\n'.length), `egress ${egress}`)
     assert.ok(sample(s, 'kong_bandwidth_bytes', { route: 'chat-route', direction: 'egress' })! > 0)
   })
 

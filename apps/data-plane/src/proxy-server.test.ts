@@ -128,6 +128,27 @@ describe('headers', () => {
   })
 })
 
+describe('request accounting', () => {
+  test('request and response sizes count line, headers and body, as nginx does', async () => {
+    const u = await upstream('sized')
+    const ends: { requestBytes: number; responseBytes: number }[] = []
+    const p = await proxyFor(balanced({}, [{ target: u.address }]), { onRequestEnd: (e) => ends.push(e) })
+    const request = 'POST /v1/x HTTP/1.1\r\nHost: api.test\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello'
+    const received = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = []
+      const sock = net.connect(p.port, '127.0.0.1', () => sock.write(request))
+      sock.on('data', (c: Buffer) => chunks.push(c))
+      sock.on('end', () => resolve(Buffer.concat(chunks)))
+      sock.on('error', reject)
+    })
+    assert.match(received.toString(), /^HTTP\/1\.1 200/)
+    await new Promise((r) => setTimeout(r, 20))
+    assert.equal(ends.length, 1)
+    assert.equal(ends[0]!.requestBytes, Buffer.byteLength(request))
+    assert.equal(ends[0]!.responseBytes, received.length)
+  })
+})
+
 describe('balancing', () => {
   test('weighted round-robin follows weights 3:1', async () => {
     const a = await upstream('a')

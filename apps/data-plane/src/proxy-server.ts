@@ -75,7 +75,9 @@ export interface RequestEnd {
   upstreamLatencyMs: number | undefined
   proxyLatencyMs: number
   totalMs: number
+  /** Bytes received: request line, headers and body (nginx's request_length). */
   requestBytes: number
+  /** Bytes sent to the client: status line, headers and body (nginx's bytes_sent). */
   responseBytes: number
   consumer?: string
   /** `service` when the response came from the upstream, `kong` when the proxy produced it. */
@@ -124,6 +126,15 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
   })
 }
 
+/** Size of the request line and headers as they arrived (HTTP/1.1 framing). */
+function requestHeadBytes(req: http.IncomingMessage): number {
+  // "METHOD SP url SP HTTP/x.y CRLF", then "name: value CRLF" per header, then CRLF.
+  let n = (req.method?.length ?? 0) + (req.url?.length ?? 0) + 12
+  const raw = req.rawHeaders
+  for (let i = 0; i < raw.length; i += 2) n += raw[i]!.length + raw[i + 1]!.length + 4
+  return n + 2
+}
+
 function splitUrl(url: string): { path: string; query: string } {
   const q = url.indexOf('?')
   return q === -1 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) }
@@ -169,7 +180,9 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     let upstreamLatencyMs: number | undefined
     let upstream: BalancedUpstream | undefined
     let requestBytes = 0
-    let responseBytes = 0
+    // Counted from the socket, so headers and chunk framing are included as in nginx.
+    const socket = req.socket
+    const writtenBefore = socket.bytesWritten
     let source: 'service' | 'kong' = 'kong'
     let tapResult: unknown
     let extraHeaders: Record<string, string> = {}
@@ -183,8 +196,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         upstreamLatencyMs,
         proxyLatencyMs: Math.max(0, performance.now() - started - (upstreamLatencyMs ?? 0)),
         totalMs: performance.now() - started,
-        requestBytes,
-        responseBytes,
+        requestBytes: requestHeadBytes(req) + requestBytes,
+        responseBytes: Math.max(0, socket.bytesWritten - writtenBefore),
       })
     })
     if (!match) return sendError(res, PROXY_ERRORS.NO_ROUTE)
@@ -319,7 +332,6 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         const h = handle
         const tap = deps.responseTap?.({ match, status: response.statusCode, headers: response.headers })
         response.body.on('data', (chunk: Buffer) => {
-          responseBytes += chunk.length
           tap?.write(chunk)
           if (!res.write(chunk)) {
             response.body.pause()
