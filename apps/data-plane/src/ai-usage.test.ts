@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createAiUsageTap, isAiUsage, MAX_JSON_BODY, type AiUsage } from './ai-usage.js'
+import { createAiUsageTap, isAiUsage, MAX_JSON_BODY, requestModelOf, type AiUsage } from './ai-usage.js'
 
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' }
 const SSE_TYPE = { 'content-type': 'text/event-stream' }
@@ -85,4 +85,23 @@ test('usage from JSON and SSE bodies (table)', () => {
 test('json bodies over the cap are dropped, not kept', () => {
   const big = Buffer.alloc(MAX_JSON_BODY + 1, 0x20)
   assert.equal(run(JSON_TYPE, [completion.slice(0, 10), big, completion.slice(10)]), undefined)
+})
+
+test('the model the request asked for labels the usage, as in Kong; the response model otherwise', () => {
+  const asked = requestModelOf(Buffer.from(JSON.stringify({ model: 'gpt-4o', messages: [] })))
+  assert.equal(asked, 'gpt-4o')
+  const tapJson = createAiUsageTap(JSON_TYPE, asked)!
+  tapJson.write(Buffer.from(completion))
+  assert.equal((tapJson.end() as AiUsage).model, 'gpt-4o')
+  const tapSse = createAiUsageTap(SSE_TYPE, asked)!
+  tapSse.write(Buffer.from(sse([delta('a', { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }), '[DONE]'])))
+  const r = tapSse.end() as AiUsage
+  assert.equal(r.model, 'gpt-4o')
+  assert.equal(r.totalTokens, 2)
+  for (const body of [undefined, null, Buffer.from(''), Buffer.from('not json'), Buffer.from('{"model":3}'), Buffer.from('[1]')]) {
+    assert.equal(requestModelOf(body), undefined)
+  }
+  const noAsk = createAiUsageTap(JSON_TYPE, undefined)!
+  noAsk.write(Buffer.from(completion))
+  assert.equal((noAsk.end() as AiUsage).model, 'gpt-4o-mini')
 })

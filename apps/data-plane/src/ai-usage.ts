@@ -66,7 +66,8 @@ class JsonUsageTap implements ResponseTap {
 
   constructor(
     private readonly fallbackModel: string,
-    private readonly started: number
+    private readonly started: number,
+    private readonly requestModel?: string
   ) {}
 
   write(chunk: Buffer): void {
@@ -78,7 +79,7 @@ class JsonUsageTap implements ResponseTap {
 
   end(): AiUsage | undefined {
     if (this.size > MAX_JSON_BODY || this.size === 0) return undefined
-    const found: Found = { model: undefined, usage: undefined }
+    const found: Found = { model: this.requestModel, usage: undefined }
     try {
       take(found, JSON.parse(Buffer.concat(this.chunks).toString('utf8')))
     } catch {
@@ -93,12 +94,16 @@ class SseUsageTap implements ResponseTap {
   private readonly decoder = new StringDecoder('utf8')
   private partial = ''
   private data: string[] = []
-  private readonly found: Found = { model: undefined, usage: undefined }
+  private readonly found: Found
 
   constructor(
     private readonly fallbackModel: string,
-    private readonly started: number
-  ) {}
+    private readonly started: number,
+    requestModel?: string
+  ) {
+    // The model the client asked for wins, as in Kong's labels; the stream's own comes second.
+    this.found = { model: requestModel, usage: undefined }
+  }
 
   write(chunk: Buffer): void {
     const text = this.partial + this.decoder.write(chunk)
@@ -144,16 +149,32 @@ class SseUsageTap implements ResponseTap {
  * A tap for one response, or undefined when its body cannot carry OpenAI-style usage
  * (not JSON or SSE, or compressed).
  */
-export function createAiUsageTap(headers: Headers): ResponseTap | undefined {
+export function createAiUsageTap(headers: Headers, requestModel?: string): ResponseTap | undefined {
   const encoding = header(headers, 'content-encoding').toLowerCase()
   if (encoding !== '' && encoding !== 'identity') return undefined
   const type = header(headers, 'content-type').toLowerCase()
   // OpenAI names the serving model in a header too; Kong's ai-proxy sets provider/model.
-  const fallbackModel = header(headers, 'openai-model') || header(headers, 'x-kong-llm-model').replace(/^[^/]*\//, '')
+  // Kong labels with the model the client asked for; the serving model names come second.
+  const fallbackModel =
+    requestModel || header(headers, 'openai-model') || header(headers, 'x-kong-llm-model').replace(/^[^/]*\//, '')
   const started = performance.now()
-  if (type.includes('text/event-stream')) return new SseUsageTap(fallbackModel, started)
-  if (type.includes('json')) return new JsonUsageTap(fallbackModel, started)
+  if (type.includes('text/event-stream')) return new SseUsageTap(fallbackModel, started, requestModel)
+  if (type.includes('json')) return new JsonUsageTap(fallbackModel, started, requestModel)
   return undefined
+}
+
+/** Largest request body parsed for its `model`; chat requests are far smaller. */
+const MAX_REQUEST_JSON = 1024 * 1024
+
+/** The `model` an OpenAI-style JSON request body asks for, if any. */
+export function requestModelOf(body: Buffer | null | undefined): string | undefined {
+  if (!body || body.length === 0 || body.length > MAX_REQUEST_JSON || body[0] !== 0x7b) return undefined
+  try {
+    const model = (JSON.parse(body.toString('utf8')) as { model?: unknown }).model
+    return typeof model === 'string' && model !== '' ? model : undefined
+  } catch {
+    return undefined
+  }
 }
 
 export function isAiUsage(v: unknown): v is AiUsage {

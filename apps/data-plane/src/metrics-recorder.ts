@@ -4,7 +4,7 @@
 // counted. With ai_metrics on, responses are tapped for OpenAI-style token usage.
 
 import { switchesOf, type KongMetrics, type PrometheusSwitches, type RequestSample } from '@switchyard/metrics'
-import { createAiUsageTap, isAiUsage } from './ai-usage.js'
+import { createAiUsageTap, requestModelOf, isAiUsage } from './ai-usage.js'
 import type { PluginInstance, PluginResolver } from './plugin-resolver.js'
 import type { RequestEnd, ResponseTap } from './proxy-server.js'
 import type { RouteMatch } from './router.js'
@@ -70,8 +70,9 @@ export class MetricsRecorder {
     match: RouteMatch
     status: number
     headers: Record<string, string | string[] | undefined>
+    requestBody: Buffer | null | undefined
   }): ResponseTap | undefined => {
     if (!this.switchesFor(ctx.match)?.ai_metrics) return undefined
-    return createAiUsageTap(ctx.headers)
+    return createAiUsageTap(ctx.headers, requestModelOf(ctx.requestBody))
   }
 }

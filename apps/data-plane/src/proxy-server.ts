@@ -64,7 +64,13 @@ export interface ProxyDeps {
   /** Plugins' access phase (rate limiting), run after routing and before proxying. */
   access?: (ctx: AccessContext) => Promise<AccessResult | undefined> | AccessResult | undefined
   /** Optional observer of a proxied response's body; never delays or changes the bytes. */
-  responseTap?: (ctx: { match: RouteMatch; status: number; headers: Record<string, string | string[] | undefined> }) => ResponseTap | undefined
+  responseTap?: (ctx: {
+    match: RouteMatch
+    status: number
+    headers: Record<string, string | string[] | undefined>
+    /** The buffered request body, when the route buffers requests (Kong's default). */
+    requestBody: Buffer | null | undefined
+  }) => ResponseTap | undefined
 }
 
 export interface RequestEnd {
@@ -330,7 +336,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         // immediately; a sized response goes out with its first body write.
         if (response.headers['content-length'] === undefined) res.flushHeaders()
         const h = handle
-        const tap = deps.responseTap?.({ match, status: response.statusCode, headers: response.headers })
+        const tap = deps.responseTap?.({ match, status: response.statusCode, headers: response.headers, requestBody: body })
         response.body.on('data', (chunk: Buffer) => {
           tap?.write(chunk)
           if (!res.write(chunk)) {
