@@ -9,6 +9,7 @@ import { runHealthCases } from './admin-api/health.case.test.js'
 import { runMalformedInputCases } from './admin-api/malformed-input.case.test.js'
 import { runNodeCases } from './admin-api/node.case.test.js'
 import { runOutboxCases } from './admin-api/outbox.case.test.js'
+import { runPluginCases } from './admin-api/plugins.case.test.js'
 import { runRouteCases } from './admin-api/routes.case.test.js'
 import { runSeedScriptCase } from './admin-api/seed-script.case.test.js'
 import { runServiceCases } from './admin-api/services.case.test.js'
@@ -36,5 +37,6 @@ export function runAdminApiSuite(name: string, openDatabaseUrl: OpenDatabaseUrl)
     describe('malformed input', () => runMalformedInputCases(h))
     describe('seed curl script', () => runSeedScriptCase(h))
     describe('health endpoints', () => runHealthCases(h))
+    describe('plugins and schemas', () => runPluginCases(h))
   })
 }

@@ -9,6 +9,7 @@ import { AdminRouter } from './http/dispatch.js'
 import { SERVER_HEADER, sendMessage } from './http/respond.js'
 import { mountRoot, type NodeInfo } from './routes/root.js'
 import { mountPlugins } from './routes/plugins.js'
+import { mountSchemas } from './routes/schemas.js'
 import { mountServicesAndRoutes } from './routes/services-routes.js'
 import { mountUpstreams } from './routes/upstreams.js'
 
@@ -59,6 +60,7 @@ export function createAdminApp(opts: AdminAppOptions): AdminApp {
   mountUpstreams(router, deps)
   mountServicesAndRoutes(router, deps)
   mountPlugins(router, deps)
+  mountSchemas(router)
   opts.extend?.(router)
 
   app.use((req, res) => {

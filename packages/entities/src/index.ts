@@ -18,3 +18,4 @@ export { decodePairs, inferFields, inferValue, parseKey } from './decode-args.js
 export { ENTITIES, type EntityName } from './registry.js'
 export { plugins, PLUGIN_SCHEMAS, notEnabled } from './plugins.js'
 export { PERIODS } from './plugins/rate-limiting.js'
+export { entitySchemaJson, fieldsJson } from './schema-json.js'

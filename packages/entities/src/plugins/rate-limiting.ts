@@ -2,7 +2,8 @@
 // redis schema), its cross-field rules, and the legacy `redis_*` shorthands mapped into
 // `redis.*`. See reference metrics-and-ratelimit.md §3.1.
 
-import type { Entity, EntityCheckResult, Fields } from '../schema.js'
+import { inferValue } from '../decode-args.js'
+import type { Entity, EntityCheckResult, Fields, RecordField } from '../schema.js'
 import { checkHeaderName, checkHost, checkPath } from '../typedefs.js'
 
 export const PERIODS = ['second', 'minute', 'hour', 'day', 'month', 'year'] as const
@@ -57,10 +58,14 @@ export function mapLegacyRedis(config: Entity): string | undefined {
     const legacy = `redis_${key}`
     if (!(legacy in config)) continue
     const redis = (config['redis'] ?? {}) as Entity
-    if (redis[key] !== undefined && redis[key] !== config[legacy]) {
-      return `both deprecated and new field are used but their values mismatch: config.${legacy} = ${String(config[legacy])} vs config.redis.${key} = ${String(redis[key])}`
+    // Legacy keys are not schema fields, so a form body leaves their values as text: give them
+    // the type of the field they stand for, as Kong's typed shorthand fields do.
+    const target = (rateLimitingConfig['redis'] as RecordField).fields[key]
+    const value = target ? inferValue(config[legacy], target) : config[legacy]
+    if (redis[key] !== undefined && redis[key] !== value) {
+      return `both deprecated and new field are used but their values mismatch: config.${legacy} = ${String(value)} vs config.redis.${key} = ${String(redis[key])}`
     }
-    config['redis'] = { ...redis, [key]: config[legacy] }
+    config['redis'] = { ...redis, [key]: value }
     delete config[legacy]
   }
   return undefined
