@@ -1,5 +1,6 @@
 // One undici Pool per target address and timeout settings, kept alive across requests and
-// config changes; idle pools of removed targets are closed by `prune`.
+// config changes; pools nobody used for a while (removed targets, mostly) are closed by `prune`,
+// which runs every minute.
 
 import { Pool } from 'undici'
 
@@ -11,17 +12,39 @@ export interface PoolTimeouts {
 /** Connections per target address; enough for streaming LLM responses to overlap. */
 const CONNECTIONS_PER_POOL = 256
 const KEEP_ALIVE_MS = 60_000
+/** A pool unused for this long, with nothing in flight, is closed. */
+export const POOL_IDLE_CLOSE_MS = 5 * 60_000
+const PRUNE_EVERY_MS = 60_000
+
+interface Entry {
+  pool: Pool
+  lastUsed: number
+}
 
 export class UpstreamPools {
-  private readonly pools = new Map<string, Pool>()
+  private readonly pools = new Map<string, Entry>()
+  private readonly timer: NodeJS.Timeout
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.timer = setInterval(() => void this.prune(), PRUNE_EVERY_MS)
+    this.timer.unref()
+  }
+
+  get size(): number {
+    return this.pools.size
+  }
 
   get(host: string, port: number, t: PoolTimeouts): Pool {
     const hostPart = host.includes(':') ? `[${host}]` : host
     const origin = `http://${hostPart}:${port}`
     const key = `${origin}|${t.connectMs}|${t.readMs}`
-    let pool = this.pools.get(key)
-    if (!pool) {
-      pool = new Pool(origin, {
+    const entry = this.pools.get(key)
+    if (entry) {
+      entry.lastUsed = this.now()
+      return entry.pool
+    }
+    {
+      const pool = new Pool(origin, {
         connections: CONNECTIONS_PER_POOL,
         connect: { timeout: t.connectMs },
         headersTimeout: t.readMs,
@@ -30,15 +53,31 @@ export class UpstreamPools {
         // Pipelining would let one slow stream hold back the requests queued behind it.
         pipelining: 1,
       })
-      this.pools.set(key, pool)
+      this.pools.set(key, { pool, lastUsed: this.now() })
+      return pool
     }
-    return pool
+  }
+
+  /** Closes pools idle for POOL_IDLE_CLOSE_MS with no request running or queued. */
+  async prune(): Promise<number> {
+    const cutoff = this.now() - POOL_IDLE_CLOSE_MS
+    const idle: Pool[] = []
+    for (const [key, e] of this.pools) {
+      const stats = e.pool.stats
+      if (e.lastUsed <= cutoff && stats.running === 0 && stats.pending === 0) {
+        this.pools.delete(key)
+        idle.push(e.pool)
+      }
+    }
+    await Promise.all(idle.map((p) => p.close().catch(() => {})))
+    return idle.length
   }
 
   async close(): Promise<void> {
+    clearInterval(this.timer)
     const all = [...this.pools.values()]
     this.pools.clear()
-    await Promise.all(all.map((p) => p.destroy().catch(() => {})))
+    await Promise.all(all.map((e) => e.pool.destroy().catch(() => {})))
   }
 }
 

@@ -1,0 +1,35 @@
+import { startUpstream } from '@switchyard/test-kit'
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { POOL_IDLE_CLOSE_MS, UpstreamPools } from './upstream-pools.js'
+
+const T = { connectMs: 1000, readMs: 1000 }
+
+test('one pool per address and timeouts; idle pools are closed, busy ones kept', async () => {
+  let clock = 0
+  const pools = new UpstreamPools(() => clock)
+  const slow = await startUpstream('slow', (_req, res) => setTimeout(() => res.end('ok'), 300))
+  try {
+    const a = pools.get('127.0.0.1', slow.port, T)
+    assert.equal(pools.get('127.0.0.1', slow.port, T), a, 'same pool for the same address and timeouts')
+    assert.notEqual(pools.get('127.0.0.1', slow.port, { ...T, readMs: 5 }), a)
+    pools.get('127.0.0.1', 1, T)
+    assert.equal(pools.size, 3)
+    // A request in flight on `a` keeps it, even when it looks idle by time.
+    const inFlight = a.request({ path: '/', method: 'GET' })
+    clock = POOL_IDLE_CLOSE_MS + 1
+    assert.equal(await pools.prune(), 2)
+    assert.equal(pools.size, 1)
+    const res = await inFlight
+    assert.equal(await res.body.text(), 'ok')
+    // Used again recently: not closed; then idle long enough: closed.
+    pools.get('127.0.0.1', slow.port, T)
+    assert.equal(await pools.prune(), 0)
+    clock += POOL_IDLE_CLOSE_MS + 1
+    assert.equal(await pools.prune(), 1)
+    assert.equal(pools.size, 0)
+  } finally {
+    await pools.close()
+    await slow.close()
+  }
+})
