@@ -143,6 +143,24 @@ test('an upstream created by an event picks up state the store already has', asy
   assert.deepEqual(available(state, id), { '10.0.0.1:80': false })
 })
 
+test('a flip that arrives before its upstream does not hide the other stored states', async () => {
+  const u = fx.upstream({ name: 'early.test', healthchecks: PASSIVE_3 })
+  const a = fx.target(u, { target: '10.0.0.1:80' })
+  const b = fx.target(u, { target: '10.0.0.2:80' })
+  const id = String(u['id'])
+  const shared = new MemoryHealthStore()
+  // a was ejected before this view started (no flip reaches it) ...
+  await shared.set(id, '10.0.0.1:80', 'unhealthy')
+  const { state, event, store } = await viewOver({ upstreams: [], targets: [] }, shared)
+  // ... then b flips while this node does not know the upstream yet.
+  await store.set(id, '10.0.0.2:80', 'unhealthy')
+  event('upstreams', u)
+  event('targets', a)
+  event('targets', b)
+  await settle()
+  assert.deepEqual(available(state, id), { '10.0.0.1:80': false, '10.0.0.2:80': false })
+})
+
 // ---------------------------------------------------------------------------------------------
 // Real proxied traffic: the proxy's onAttempt feeds view.record.
 

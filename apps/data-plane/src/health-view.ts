@@ -20,6 +20,8 @@ import type { AttemptOutcome } from './proxy-server.js'
 
 export class HealthView {
   private readonly states = new Map<string, Map<string, HealthStatus>>()
+  /** Upstreams whose stored states were read; a flip alone does not make a full view. */
+  private readonly loaded = new Set<string>()
   private unsubscribe: (() => void)[] = []
 
   constructor(
@@ -36,7 +38,7 @@ export class HealthView {
       if (upstreamId === undefined) void this.reloadAll()
       else {
         const u = this.config.upstreamById(upstreamId)
-        if (u && !this.states.has(upstreamId)) void this.reload(u)
+        if (u && !this.loaded.has(upstreamId)) void this.reload(u)
         else this.applyTo(upstreamId)
       }
     }
@@ -65,6 +67,7 @@ export class HealthView {
     try {
       const states = await this.store.states(u.entity.id)
       this.states.set(u.entity.id, new Map([...states].map(([t, s]) => [t, s.status])))
+      this.loaded.add(u.entity.id)
     } catch (err) {
       // Store unreachable: keep the last known view; the next resync fills it in.
       this.log.warn({ err, upstream: u.entity.name }, 'cannot load health states')

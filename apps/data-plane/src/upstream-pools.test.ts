@@ -8,7 +8,9 @@ const T = { connectMs: 1000, readMs: 1000 }
 test('one pool per address and timeouts; idle pools are closed, busy ones kept', async () => {
   let clock = 0
   const pools = new UpstreamPools(() => clock)
-  const slow = await startUpstream('slow', (_req, res) => setTimeout(() => res.end('ok'), 300))
+  const slow = await startUpstream('slow', (_req, res) => {
+    setTimeout(() => res.end('ok'), 300)
+  })
   try {
     const a = pools.get('127.0.0.1', slow.port, T)
     assert.equal(pools.get('127.0.0.1', slow.port, T), a, 'same pool for the same address and timeouts')
