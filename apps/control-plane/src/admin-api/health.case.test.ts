@@ -341,6 +341,10 @@ export function runHealthCases(h: AdminHarness): void {
     // A name target is addressed by the IP it resolves to.
     assert.equal((await put('my.upstream', `${named.target}/${resolved.includes(':') ? `[${resolved}]` : resolved}:8193`, 'unhealthy')).status, 204)
     assert.equal((await states('my.upstream'))[named.target]![0], 'UNHEALTHY')
+    // IPv6 may be written compressed; it is compared in Kong's expanded form.
+    const v6 = await createTarget(h.client, 'my.upstream', '[::1]:8194')
+    assert.equal((await put('my.upstream', `${v6.id}/[::1]:8194`, 'unhealthy')).status, 204)
+    assert.equal((await states('my.upstream'))[v6.target]![0], 'UNHEALTHY')
     // An address that is not the target's is not found; nothing changes.
     expectMessage(await put('my.upstream', `${t.target}/127.0.0.2:8192`, 'unhealthy'), 404, 'Not found')
     expectMessage(await put('my.upstream', `${t.target}/127.0.0.1:8193`, 'unhealthy'), 404, 'Not found')

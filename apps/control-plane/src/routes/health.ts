@@ -5,7 +5,7 @@
 // shared by the cluster (Redis) or the process (memory), so every node answers the same.
 
 import type { Entity } from '@switchyard/entities'
-import { isUuid, parseHost } from '@switchyard/entities'
+import { expandIpv6, isUuid, parseHost } from '@switchyard/entities'
 import { checksEnabled, type HealthStatus, type HealthStore, type HealthchecksJson } from '@switchyard/health'
 import { lookup } from 'node:dns/promises'
 import net from 'node:net'
@@ -23,6 +23,12 @@ interface Resolved {
   port: number
   dns: string
   ip: string | undefined
+}
+
+/** One spelling per address: IPv6 fully expanded, brackets dropped. */
+function canonicalIp(ip: string): string {
+  const bare = ip.replace(/^\[|\]$/g, '')
+  return net.isIPv6(bare) ? (expandIpv6(bare) ?? bare) : bare
 }
 
 /** Resolves a target like Kong's balancer does, enough to report DNS_ERROR for bad names. */
@@ -166,11 +172,11 @@ export function mountHealth(router: AdminRouter, deps: AdminDeps, store: HealthS
       if (withAddress) {
         // Targets are balanced as one address each; the address must be that target's.
         const r = await resolve(String(target['target']))
-        const given = ctx.params['address']!
-        const m = /^(.*?)(?::(\d+))?$/.exec(given)!
-        const ip = m[1]!.replace(/^\[|\]$/g, '')
-        const port = m[2] ? Number(m[2]) : 8000
-        if (ip !== r.ip || port !== r.port) return sendMessage(ctx.res, 404, 'Not found')
+        // Normalised like targets (IPv6 expanded), so `[::1]:8192` matches its stored form.
+        const given = parseHost(ctx.params['address']!)
+        const port = given?.port ?? 8000
+        const same = given !== undefined && r.ip !== undefined && canonicalIp(given.host) === canonicalIp(r.ip)
+        if (!same || port !== r.port) return sendMessage(ctx.res, 404, 'Not found')
       }
       await store.set(String(upstream['id']), String(target['target']), status)
       sendEmpty(ctx.res, 204)
