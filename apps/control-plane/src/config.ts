@@ -2,12 +2,8 @@
 // The only module of this app that reads process.env.
 
 import { postgresUrlFromParts } from '@switchyard/db'
-import type { LevelName } from '@switchyard/log'
-
-export interface Listen {
-  host: string
-  port: number
-}
+import { parseLogLevel, type LevelName } from '@switchyard/log'
+import { parseListen, type Listen } from '@switchyard/server'
 
 export interface ControlPlaneConfig {
   /** Admin API address, or undefined when `off`. */
@@ -21,30 +17,6 @@ export interface ControlPlaneConfig {
   /** `traditional` (Admin API only) or `control_plane` (plus cluster endpoints and Redis). */
   role: 'traditional' | 'control_plane'
   clusterListen: Listen | undefined
-}
-
-/**
- * Parses Kong's listen syntax: "127.0.0.1:8001", "0.0.0.0:8000 reuseport", a
- * comma-separated list (the first non-ssl entry is used) or "off".
- */
-export function parseListen(value: string | undefined, fallback: string): Listen | undefined {
-  const text = (value ?? fallback).trim()
-  if (text === 'off') return undefined
-  const entries = text.split(',').map((e) => e.trim())
-  const entry = entries.find((e) => !/\sssl\b/.test(e)) ?? entries[0]!
-  const address = entry.split(/\s+/)[0]!
-  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(address)
-  if (!m) throw new Error(`invalid listen address '${address}' (expected host:port)`)
-  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }
-}
-
-const LOG_LEVELS: LevelName[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
-
-export function parseLogLevel(value: string | undefined): LevelName {
-  const v = (value ?? 'info').toLowerCase()
-  // Kong's nginx levels mapped onto ours.
-  const mapped = v === 'notice' ? 'info' : v === 'crit' || v === 'alert' || v === 'emerg' ? 'fatal' : v
-  return (LOG_LEVELS as string[]).includes(mapped) ? (mapped as LevelName) : 'info'
 }
 
 /** Postgres from DATABASE_URL, or from KONG_PG_* when KONG_PG_HOST or KONG_DATABASE=postgres is set. */

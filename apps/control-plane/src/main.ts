@@ -9,6 +9,7 @@ import { createClusterApp, StatusCache } from './cluster/cluster-app.js'
 import { OutboxPublisher } from './cluster/publisher.js'
 import { loadControlPlaneConfig } from './config.js'
 import { createControlPlane } from './control-plane.js'
+import { listen } from '@switchyard/server'
 
 const config = loadControlPlaneConfig()
 const log = createLogger({ level: config.logLevel, bindings: { app: 'control-plane' } })
@@ -38,26 +39,17 @@ const cp = await createControlPlane({
   configuration: { role: config.role },
 })
 
-function listen(server: http.Server, where: { host: string; port: number }, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(where.port, where.host, () => {
-      log.info({ host: where.host, port: where.port }, `${what} listening on http://${where.host}:${where.port}`)
-      resolve()
-    })
-  })
-}
 
 if (config.adminListen) {
   const server = http.createServer(cp.app)
   cp.counters.watch(server)
-  await listen(server, config.adminListen, 'admin API')
+  await listen(server, config.adminListen, 'admin API', log)
 }
 if (config.role === 'control_plane' && config.clusterListen) {
   publisher = new OutboxPublisher(config.redisUrl!, cp.store, log)
   publisher.start()
   const cluster = http.createServer(createClusterApp(cp.store, config.clusterToken!, new StatusCache(cp.store)))
-  await listen(cluster, config.clusterListen, 'cluster endpoints')
+  await listen(cluster, config.clusterListen, 'cluster endpoints', log)
 }
 log.info({ role: config.role, database: cp.database.kind }, 'control plane started')
 

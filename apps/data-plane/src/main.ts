@@ -3,7 +3,6 @@
 
 import { createLogger } from '@switchyard/log'
 import { ConnectionCounters, KongMetrics } from '@switchyard/metrics'
-import type http from 'node:http'
 import { loadDataPlaneConfig } from './config.js'
 import { DataPlaneNode } from './data-plane-node.js'
 import { MetricsRecorder } from './metrics-recorder.js'
@@ -12,21 +11,13 @@ import { dataPlaneScrape } from './metrics-scrape.js'
 import { PluginResolver } from './plugin-resolver.js'
 import { createProxyServer } from './proxy-server.js'
 import { createStatusServer } from './status-server.js'
+import { listen } from '@switchyard/server'
 
 const config = loadDataPlaneConfig()
 const log = createLogger({ level: config.logLevel, bindings: { app: 'data-plane' } })
 const node = new DataPlaneNode(config, log)
 await node.start()
 
-function listen(server: http.Server, where: { host: string; port: number }, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(where.port, where.host, () => {
-      log.info({ host: where.host, port: where.port }, `${what} listening on http://${where.host}:${where.port}`)
-      resolve()
-    })
-  })
-}
 
 // This node's own metrics (Kong's status API /metrics): one registry per data plane.
 const metrics = new KongMetrics({ nodeId: node.nodeId })
@@ -44,7 +35,7 @@ const proxy = createProxyServer({
   responseTap: recorder.responseTap,
 })
 connections.watch(proxy.server)
-await listen(proxy.server, config.proxyListen, 'proxy')
+await listen(proxy.server, config.proxyListen, 'proxy', log)
 if (config.statusListen) {
   const status = createStatusServer({
     state: node.state,
@@ -62,7 +53,7 @@ if (config.statusListen) {
     ),
   })
   connections.watch(status)
-  await listen(status, config.statusListen, 'status')
+  await listen(status, config.statusListen, 'status', log)
 }
 log.info({ version: node.state.version }, 'data plane started')
 

@@ -1,7 +1,9 @@
 // The gateway's configuration: the control plane's settings plus the data plane listeners.
 // The only module of this app that reads process.env.
 
-import { loadControlPlaneConfig, parseListen, type ControlPlaneConfig, type Listen } from '@switchyard/control-plane'
+import { loadControlPlaneConfig, type ControlPlaneConfig } from '@switchyard/control-plane'
+import { parseCooldown } from '@switchyard/data-plane'
+import { parseListen, type Listen } from '@switchyard/server'
 
 export interface GatewayConfig extends ControlPlaneConfig {
   proxyListen: Listen | undefined
@@ -15,6 +17,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     ...loadControlPlaneConfig(env),
     proxyListen: parseListen(env['KONG_PROXY_LISTEN'], '0.0.0.0:8000'),
     statusListen: parseListen(env['KONG_STATUS_LISTEN'], '127.0.0.1:8100'),
-    halfOpenMs: Math.max(0, Number(env['SWITCHYARD_HALF_OPEN_COOLDOWN_MS'] ?? 0) || 0),
+    halfOpenMs: parseCooldown(env['SWITCHYARD_HALF_OPEN_COOLDOWN_MS']),
   }
 }

@@ -19,6 +19,7 @@ import { KongMetrics } from '@switchyard/metrics'
 import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 import { loadGatewayConfig } from './config.js'
+import { listen } from '@switchyard/server'
 
 const config = loadGatewayConfig()
 const log = createLogger({ level: config.logLevel, bindings: { app: 'gateway' } })
@@ -63,20 +64,11 @@ scrape = dataPlaneScrape({
   datastoreReachable: () => cp.store.database.ping(),
 })
 
-function listen(server: http.Server, where: { host: string; port: number }, what: string) {
-  return new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(where.port, where.host, () => {
-      log.info({ host: where.host, port: where.port }, `${what} listening on http://${where.host}:${where.port}`)
-      resolve()
-    })
-  })
-}
 
 if (config.adminListen) {
   const admin = http.createServer(cp.app)
   cp.counters.watch(admin)
-  await listen(admin, config.adminListen, 'admin API')
+  await listen(admin, config.adminListen, 'admin API', log)
 }
 // Plugins' access phase (rate limiting) for the in-process data plane.
 const plugins = createPluginAccess({ state, log })
@@ -92,7 +84,7 @@ if (config.proxyListen) {
     responseTap: recorder.responseTap,
   })
   cp.counters.watch(proxy.server)
-  await listen(proxy.server, config.proxyListen, 'proxy')
+  await listen(proxy.server, config.proxyListen, 'proxy', log)
 }
 if (config.statusListen) {
   const status = createStatusServer({
@@ -103,7 +95,7 @@ if (config.statusListen) {
     extra: metricsRoute(() => scrape()),
   })
   cp.counters.watch(status)
-  await listen(status, config.statusListen, 'status')
+  await listen(status, config.statusListen, 'status', log)
 }
 log.info(
   { database: cp.database.kind, dataDir: cp.database.kind === 'pglite' ? config.dataDir : undefined },

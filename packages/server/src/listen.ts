@@ -1,0 +1,17 @@
+// Starts a server on a configured address and logs where it listens, for every app's main.
+
+import type { Logger } from '@switchyard/log'
+import type { Server } from 'node:http'
+import type { Listen } from './listen-address.js'
+
+/** Resolves once `server` listens on `where`; rejects on a bind error (port in use, …). */
+export function listen(server: Server, where: Listen, what: string, log: Logger): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(where.port, where.host, () => {
+      server.off('error', reject)
+      log.info({ host: where.host, port: where.port }, `${what} listening on http://${where.host}:${where.port}`)
+      resolve()
+    })
+  })
+}
