@@ -63,7 +63,7 @@ const OWNERS: Record<string, string[]> = {
   undici: ['apps/data-plane'],
   'http-proxy': ['apps/data-plane'],
 }
-const LEAVES = ['packages/entities', 'packages/balancer']
+const LEAVES = ['packages/entities', 'packages/balancer', 'packages/ai']
 
 const all = workspaces()
 const byName = new Map(all.map((w) => [w.name, w]))
