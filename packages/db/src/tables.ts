@@ -39,6 +39,9 @@ export const upstreams = pgTable('upstreams', {
   host_header: text('host_header'),
   client_certificate_id: uuid('client_certificate_id'),
   use_srv_name: boolean('use_srv_name').notNull(),
+  // Extensions: AI-aware balancing settings and slow start (seconds).
+  ai: jsonb('ai'),
+  slow_start: doublePrecision('slow_start').notNull().default(0),
 })
 
 export const targets = pgTable(
@@ -55,6 +58,9 @@ export const targets = pgTable(
     weight: integer('weight').notNull(),
     tags: text('tags').array(),
     backup: boolean('backup').notNull().default(false),
+    // Extensions: per-target budgets, requests and tokens per minute (null = unlimited).
+    rpm: integer('rpm'),
+    tpm: integer('tpm'),
   },
   (t) => [unique('targets_upstream_id_target_key').on(t.upstream_id, t.target)]
 )

@@ -17,7 +17,8 @@ function fieldJson(field: Field): Json {
   switch (field.type) {
     case 'string':
       if (field.uuid) out['uuid'] = true
-      if (field.one_of) out['one_of'] = field.one_of
+      // Tools that validate locally against this schema must accept our extension values too.
+      if (field.one_of) out['one_of'] = [...field.one_of, ...(field.one_of_extensions ?? [])]
       if (field.len_min !== undefined) out['len_min'] = field.len_min
       break
     case 'integer':

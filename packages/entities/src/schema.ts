@@ -20,6 +20,8 @@ export interface StringField extends FieldBase {
   /** Kong's strings default to len_min = 1. */
   len_min?: number
   one_of?: readonly string[]
+  /** Extension values accepted besides `one_of`, left out of Kong's "expected one of" message. */
+  one_of_extensions?: readonly string[]
   uuid?: boolean
   check?: Check<string>
 }

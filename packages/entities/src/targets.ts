@@ -1,6 +1,8 @@
 // Target entity, after kong/db/schema/entities/targets.lua and kong/db/dao/targets.lua:
 // `host[:port]` normalised with default port 8000, weight 0..65535, millisecond timestamps.
-// Extension: `backup` marks a target used only when no primary target is usable.
+// Extensions: `backup` marks a target used only when no primary target is usable; `rpm` and
+// `tpm` are per-target budgets (requests / tokens per minute, null = unlimited), counted
+// cluster-wide.
 
 import { parseHost } from './host.js'
 import type { EntityDefinition } from './schema.js'
@@ -34,6 +36,8 @@ export const targets: EntityDefinition = {
     weight: { type: 'integer', between: [0, 65535], default: 100 },
     tags: tags(),
     backup: { type: 'boolean', default: false },
+    rpm: { type: 'integer', between: [1, 2147483647] },
+    tpm: { type: 'integer', between: [1, 2147483647] },
   },
   prepare: (input) => {
     // Stored normalised, so lookups by `host:port` are exact string matches.

@@ -20,6 +20,9 @@ import {
 } from './typedefs.js'
 
 export const ALGORITHMS = ['consistent-hashing', 'least-connections', 'round-robin', 'latency'] as const
+// Extension: the target with the fewest tokens used this minute per unit of weight (or of its
+// `tpm`) gets the request. Accepted, but not listed in Kong's "expected one of" message.
+export const EXTENSION_ALGORITHMS = ['lowest-usage'] as const
 export const HASH_ON = [
   'none',
   'consumer',
@@ -83,6 +86,17 @@ const healthchecks: RecordField = record({
   threshold: { type: 'number', between: [0, 100], default: 0 },
 })
 
+// Extension: AI-aware balancing of the upstream's targets (packages/ai reads these).
+const ai: RecordField = record({
+  // Provider rate-limit signals (429, Retry-After, x-ratelimit-*) cool targets down cluster-wide
+  // and make requests fail over; off gives Kong's plain behaviour.
+  signals: { type: 'boolean', default: true, required: true },
+  default_cooldown: { type: 'number', between: [0, 86400], default: 5 },
+  max_cooldown: { type: 'number', between: [0, 86400], default: 300 },
+  // Tokens a request reserves against a target's tpm when its body names no max_tokens.
+  token_reservation: { type: 'integer', between: [0, 10000000], default: 256 },
+})
+
 const ifHashOn = (value: string, then_field: string) =>
   ({
     conditional: { if_field: 'hash_on', if_match: [value], then_field, then_match: { required: true } },
@@ -112,7 +126,7 @@ const fallbackOneOf = (hashOn: string, allowed: readonly string[]) =>
  */
 function coupleAlgorithm(input: Entity): undefined {
   const algorithm = input['algorithm']
-  if (algorithm === 'least-connections' || algorithm === 'latency') {
+  if (algorithm === 'least-connections' || algorithm === 'latency' || algorithm === 'lowest-usage') {
     input['hash_on'] = 'none'
     return undefined
   }
@@ -136,7 +150,7 @@ export const upstreams: EntityDefinition = {
     created_at: createdAt(),
     updated_at: updatedAt(),
     name: { type: 'string', required: true, check: checkUpstreamName },
-    algorithm: { type: 'string', one_of: ALGORITHMS, default: 'round-robin' },
+    algorithm: { type: 'string', one_of: ALGORITHMS, one_of_extensions: EXTENSION_ALGORITHMS, default: 'round-robin' },
     hash_on: { type: 'string', one_of: HASH_ON, default: 'none' },
     hash_fallback: { type: 'string', one_of: HASH_ON, default: 'none' },
     hash_on_header: headerName(),
@@ -153,6 +167,10 @@ export const upstreams: EntityDefinition = {
     host_header: { type: 'string', check: checkHostWithOptionalPort },
     client_certificate: { type: 'foreign', reference: 'certificates' },
     use_srv_name: { type: 'boolean', default: false },
+    // Extensions (AI-aware balancing): signals, cooldowns and reservations; slow start in
+    // seconds (0 = off) for targets coming back from unhealthy, cooldown or weight 0.
+    ai,
+    slow_start: { type: 'number', between: [0, 3600], default: 0 },
   },
   entity_checks: [
     ifHashOn('header', 'hash_on_header'),

@@ -46,7 +46,8 @@ function valueChecker(field: Field): Checker | undefined {
     if (field.uuid) parts.push((v) => (typeof v === 'string' && !isUuid(v) ? MSG.UUID : undefined))
     const oneOf = field.one_of
     if (oneOf) {
-      parts.push((v) => (typeof v === 'string' && !oneOf.includes(v) ? MSG.oneOf(oneOf) : undefined))
+      const accepted = [...oneOf, ...(field.one_of_extensions ?? [])]
+      parts.push((v) => (typeof v === 'string' && !accepted.includes(v) ? MSG.oneOf(oneOf) : undefined))
     }
     const check = field.check
     if (check) parts.push((v) => (typeof v === 'string' ? check(v) : undefined))

@@ -55,6 +55,9 @@ export const UPSTREAM_DEFAULTS = {
   host_header: null,
   client_certificate: null,
   use_srv_name: false,
+  // Extensions (AI-aware balancing), shown with their defaults like Kong's own fields.
+  ai: { signals: true, default_cooldown: 5, max_cooldown: 300, token_reservation: 256 },
+  slow_start: 0,
 } as const
 
 /** A service with every default, minus id, timestamps and host (reference §3.3). */

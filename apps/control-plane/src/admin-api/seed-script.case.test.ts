@@ -44,7 +44,7 @@ export function runSeedScriptCase(h: AdminHarness): void {
 
     const targets = '/upstreams/llm.rr/targets'
     const first = expectStatus(await curl(h, targets, ['target=10.0.0.1:8000', 'weight=100']), 201)
-    const target = { upstream: { id: rr.id }, target: '10.0.0.1:8000', weight: 100, tags: null, backup: false }
+    const target = { upstream: { id: rr.id }, target: '10.0.0.1:8000', weight: 100, tags: null, backup: false, rpm: null, tpm: null }
     assert.deepEqual(stripGenerated(first, true), target)
     const reweighted = await curl(h, targets, ['target=10.0.0.1:8000', 'weight=50'])
     const second = expectStatus(reweighted, 200)

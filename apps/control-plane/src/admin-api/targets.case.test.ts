@@ -67,8 +67,10 @@ export function runTargetCases(h: AdminHarness): void {
       'backup',
       'created_at',
       'id',
+      'rpm',
       'tags',
       'target',
+      'tpm',
       'updated_at',
       'upstream',
       'weight',
@@ -82,6 +84,8 @@ export function runTargetCases(h: AdminHarness): void {
       weight: 100,
       tags: ['x'],
       backup: false,
+      rpm: null,
+      tpm: null,
     })
     assert.ok(t.created_at >= before - 1 && t.created_at <= Date.now() / 1000 + 1)
     assert.equal(Math.round(t.created_at * 1000) / 1000, t.created_at, 'millisecond precision')
