@@ -68,7 +68,7 @@ export function runAiExtensionCases(h: AdminHarness): void {
       // The POST-updates-an-existing-target extension carries the budgets too.
       const updated = expectStatus(await h.client.post(path, { target: 'a.test:80', tpm: 500 }, enc), 200)
       assert.deepEqual([updated.rpm, updated.tpm], [null, 500])
-      const cleared = expectStatus(await h.client.patch(`${path}/b.test:80`, { rpm: null }, 'json'), 200)
+      const cleared = expectStatus(await h.client.patch(`${path}/b.test:80`, { rpm: null }, 'J'), 200)
       assert.deepEqual([cleared.rpm, cleared.tpm], [null, 1000])
       expectStatus(await h.client.delete('/upstreams/budget.test'), 204)
     })
