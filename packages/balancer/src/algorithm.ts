@@ -49,10 +49,11 @@ export type AlgorithmFactory = (options: AlgorithmOptions) => Algorithm
 export const NOTHING_TRIED: ReadonlySet<string> = new Set<string>()
 
 /**
- * A peer may be picked iff it is healthy, has weight (weight 0 means "never", unlike Kong's
- * least-connections and latency which can still return weight-0 addresses) and this request has
- * not tried it yet (unlike Kong's round-robin and consistent-hashing retries).
+ * A peer may be picked iff it is healthy, has effective weight (weight 0 means "never", unlike
+ * Kong's least-connections and latency which can still return weight-0 addresses; share 0 is a
+ * caller's cooldown) and this request has not tried it yet (unlike Kong's round-robin and
+ * consistent-hashing retries).
  */
 export function isUsable(peer: Peer, tried: ReadonlySet<string>): boolean {
-  return peer.available && peer.weight > 0 && !tried.has(peer.id)
+  return peer.available && peer.effective > 0 && !tried.has(peer.id)
 }

@@ -4,10 +4,10 @@ import { ALGORITHM_NAMES, createAlgorithm, isAlgorithmName } from './algorithms.
 
 const OPTIONS = { now: () => 0, random: () => 0, slots: 10_000 }
 
-test('registry holds exactly Kong algorithm strings, each creating its own algorithm', () => {
+test('registry holds exactly Kong algorithm strings and our extension, each creating its own algorithm', () => {
   assert.deepEqual(
     [...ALGORITHM_NAMES],
-    ['round-robin', 'least-connections', 'consistent-hashing', 'latency'],
+    ['round-robin', 'least-connections', 'consistent-hashing', 'latency', 'lowest-usage'],
   )
   for (const name of ALGORITHM_NAMES) assert.equal(createAlgorithm(name, OPTIONS).name, name)
 })

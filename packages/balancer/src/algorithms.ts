@@ -5,6 +5,7 @@ import type { Algorithm, AlgorithmFactory, AlgorithmOptions } from './algorithm.
 import { ConsistentHashing } from './consistent-hashing.js'
 import { Latency } from './latency.js'
 import { LeastConnections } from './least-connections.js'
+import { LowestUsage } from './lowest-usage.js'
 import { RoundRobin } from './round-robin.js'
 
 /** Algorithm factories keyed by Kong's `upstream.algorithm` strings. */
@@ -13,12 +14,14 @@ export const ALGORITHMS = Object.freeze({
   'least-connections': (options) => new LeastConnections(options),
   'consistent-hashing': (options) => new ConsistentHashing(options),
   latency: (options) => new Latency(options),
+  // Extension, not one of Kong's strings.
+  'lowest-usage': (options) => new LowestUsage(options),
 } satisfies Record<string, AlgorithmFactory>)
 
 /** One of Kong's algorithm strings. */
 export type AlgorithmName = keyof typeof ALGORITHMS
 
-/** Every supported algorithm string, in Kong's schema order. */
+/** Every supported algorithm string: Kong's, in its schema order, then our extensions. */
 export const ALGORITHM_NAMES = Object.freeze(Object.keys(ALGORITHMS) as AlgorithmName[])
 
 /** Narrows an arbitrary string (e.g. from configuration) to an algorithm name. */

@@ -329,3 +329,47 @@ test('balancer: handles outliving their target or algorithm are harmless', () =>
   b.handle.release()
   assert.equal(run(balancer, 4, true).length, 4)
 })
+
+test('setShare: share 0 takes a target out of rotation on every algorithm, health untouched', () => {
+  for (const algorithm of ALGORITHM_NAMES) {
+    const { balancer } = make(algorithm, targets([1, 1, 1]))
+    assert.equal(balancer.setShare('t1', 0), true)
+    const ids = run(balancer, 300, true)
+    assert.ok(!ids.includes('t1'), `${algorithm} picked a cooling target`)
+    assert.equal(balancer.health().weight.available, 3, `${algorithm}: Kong's health totals see configured weight`)
+    balancer.setShare('t1', 1)
+    assert.ok(run(balancer, 300, true).includes('t1'), `${algorithm} never came back`)
+  }
+  assert.equal(make('round-robin', targets([1])).balancer.setShare('nope', 0), false)
+})
+
+test('setShare: a partial share scales the traffic split (round-robin, least-connections)', () => {
+  for (const algorithm of ['round-robin', 'least-connections'] as const) {
+    const { balancer } = make(algorithm, targets([100, 100]))
+    balancer.setShare('10.0.0.1:8000', 0.25)
+    const counts = tally(run(balancer, 5000, algorithm === 'round-robin'))
+    const share = (counts.get('t0') ?? 0) / 5000
+    assert.ok(Math.abs(share - 0.2) < 0.01, `${algorithm}: t0 share ${share}`)
+  }
+})
+
+test('setShare survives weight changes and clamps its input', () => {
+  const { balancer } = make('round-robin', targets([10, 10]))
+  balancer.setShare('t0', 0.5)
+  balancer.upsertTarget({ id: 't0', target: '10.0.0.1:8000', weight: 40 })
+  assert.equal(balancer.peer('t0')?.effective, 20)
+  balancer.setShare('t0', 7)
+  assert.equal(balancer.peer('t0')?.share, 1)
+  balancer.setShare('t0', Number.NaN)
+  assert.equal(balancer.peer('t0')?.share, 0)
+})
+
+test('lowest-usage through the balancer: setUsage and addUsage steer picks', () => {
+  const { balancer } = make('lowest-usage', targets([1, 1]))
+  balancer.setUsage('t0', 500)
+  assert.equal(ok(balancer.pick({})).id, 't1')
+  balancer.addUsage('t1', 1000)
+  assert.equal(ok(balancer.pick({})).id, 't0')
+  balancer.setUsage('t1', -3)
+  assert.equal(balancer.peer('t1')?.usage, 0)
+})

@@ -145,6 +145,37 @@ export class Balancer {
     return true
   }
 
+  /**
+   * Sets the share of a target's weight in effect (0..1; out-of-range values are clamped): the
+   * caller's cooldowns, de-weighting and slow start. Share 0 takes the target out of rotation
+   * without changing its health (Kong's balancer health and threshold still see its weight).
+   * No rebuild: algorithms read the effective weight at pick time; consistent hashing keeps its
+   * ring and only honours share 0. Returns false when the target is unknown.
+   */
+  setShare(idOrTarget: string, share: number): boolean {
+    const peer = this.#find(idOrTarget)
+    if (peer === undefined) return false
+    const s = share > 0 ? Math.min(1, share) : 0
+    peer.share = s
+    peer.effective = peer.weight * s
+    return true
+  }
+
+  /** Sets a target's usage as `lowest-usage` compares it. Returns false when it is unknown. */
+  setUsage(idOrTarget: string, usage: number): boolean {
+    const peer = this.#find(idOrTarget)
+    if (peer === undefined) return false
+    peer.usage = Number.isFinite(usage) && usage > 0 ? usage : 0
+    return true
+  }
+
+  /** Adds to a target's usage (e.g. a request's reservation the moment it is picked). */
+  addUsage(idOrTarget: string, delta: number): boolean {
+    const peer = this.#find(idOrTarget)
+    if (peer === undefined) return false
+    return this.setUsage(peer.id, peer.usage + delta)
+  }
+
   /** Adds a target or applies a change to it (weight, backup, address). */
   upsertTarget(target: TargetConfig): void {
     checkTarget(target)
@@ -223,6 +254,7 @@ export class Balancer {
       const backup = config.backup === true
       if (current.weight !== weight) {
         current.weight = weight
+        current.effective = weight * current.share
         markDirty(dirty, current.backup)
       }
       if (current.backup !== backup) {
@@ -237,8 +269,12 @@ export class Balancer {
     const peer = createPeer(config)
     const sameAddress = this.#byTarget.get(peer.target)
     if (sameAddress !== undefined) {
-      // Another id for an address we know (delete + re-create): health belongs to the address.
+      // Another id for an address we know (delete + re-create): health, share and usage belong
+      // to the address.
       peer.available = sameAddress.available
+      peer.share = sameAddress.share
+      peer.effective = peer.weight * peer.share
+      peer.usage = sameAddress.usage
       this.#delete(sameAddress, dirty)
     }
     if (current !== undefined) this.#delete(current, dirty)

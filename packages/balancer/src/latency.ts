@@ -75,7 +75,7 @@ export class Latency implements Algorithm {
     let ties = 0
     for (const state of this.#states) {
       if (!isUsable(state.peer, tried)) continue
-      const score = (this.#estimate(state, now) * (state.active + 1)) / state.peer.weight
+      const score = (this.#estimate(state, now) * (state.active + 1)) / state.peer.effective
       if (score < bestScore) {
         best = state
         bestScore = score

@@ -44,8 +44,8 @@ export class LeastConnections implements Algorithm {
         continue
       }
       // Compare (a+1)/wa with (b+1)/wb by cross-multiplying: exact for integer weights.
-      const lhs = (state.active + 1) * best.peer.weight
-      const rhs = (best.active + 1) * state.peer.weight
+      const lhs = (state.active + 1) * best.peer.effective
+      const rhs = (best.active + 1) * state.peer.effective
       if (lhs < rhs) {
         best = state
         ties = 1

@@ -35,6 +35,9 @@ test('createPeer starts healthy, primary unless told otherwise', () => {
     weight: 0,
     backup: false,
     available: true,
+    share: 1,
+    effective: 0,
+    usage: 0,
   })
   assert.equal(createPeer({ id: 't2', target: 'h:2', weight: 5, backup: true }).backup, true)
 })

@@ -32,6 +32,16 @@ export interface Peer {
   readonly backup: boolean
   /** Health as last set through `Balancer.setHealth`; starts healthy. */
   readonly available: boolean
+  /**
+   * Share of the weight in effect, 0..1, as last set through `Balancer.setShare` (the caller's
+   * cooldowns, de-weighting, slow start); starts at 1. 0 takes the peer out of rotation without
+   * touching its health.
+   */
+  readonly share: number
+  /** `weight × share`: what the algorithms balance on. */
+  readonly effective: number
+  /** Usage reported from outside (`Balancer.setUsage`/`addUsage`), read by `lowest-usage`. */
+  readonly usage: number
 }
 
 /** The balancer's own view of a peer: same object, writable. */
@@ -90,5 +100,8 @@ export function createPeer(config: TargetConfig): MutablePeer {
     weight: checkWeight(config.weight, config.target),
     backup: config.backup === true,
     available: true,
+    share: 1,
+    effective: config.weight,
+    usage: 0,
   }
 }

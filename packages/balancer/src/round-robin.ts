@@ -32,8 +32,9 @@ export class RoundRobin implements Algorithm {
     for (const state of this.#states) {
       // Unusable peers sit out without accumulating, so they do not burst when they come back.
       if (!isUsable(state.peer, tried)) continue
-      state.current += state.peer.weight
-      total += state.peer.weight
+      // The effective weight: a de-weighted or ramping peer gets its reduced share at once.
+      state.current += state.peer.effective
+      total += state.peer.effective
       if (best === undefined || state.current > best.current) best = state
     }
     if (best === undefined) return undefined
