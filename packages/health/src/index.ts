@@ -8,3 +8,6 @@ export { RedisHealthStore, DEFAULT_HEALTH_PREFIX, parseHealthMessage, type Redis
 export { MemoryLease, RedisLease, type Lease } from './lease.js'
 export { probe, type ProbeTarget } from './probe.js'
 export { ActiveProber, type ActiveProberOptions, type ProbedUpstream } from './active-prober.js'
+export type { AiStateStore, StoredCooldown, StoredRemaining, TargetAiState, Reservation } from './ai-store.js'
+export { MemoryAiStore } from './memory-ai-store.js'
+export { RedisAiStore, DEFAULT_AI_PREFIX, parseAiDoorbell, type RedisAiStoreOptions } from './redis-ai-store.js'

@@ -1,7 +1,9 @@
 // Cluster-wide health state in Redis. One hash per upstream (field = target, value = packed
 // counters); one Lua script applies an outcome atomically — the same rules as counters.ts —
-// and publishes a flip on the health channel, so the cluster, not each node, reaches a
-// threshold, and every node learns of the flip at once.
+// and rings a doorbell on the health channel, so the cluster, not each node, reaches a
+// threshold, and every node learns of the flip at once. The doorbell names only the upstream:
+// a node reads the states back from the store and reports the targets whose status changed,
+// so whoever can publish on the channel can make nodes re-read, never eject a target.
 
 import { Redis } from 'ioredis'
 import { whenReady } from './redis-ready.js'
@@ -44,7 +46,7 @@ else
 end
 redis.call('HSET', KEYS[1], ARGV[1], nst .. ',' .. ns .. ',' .. nh .. ',' .. nt .. ',' .. no)
 if nst ~= st then
-  redis.call('PUBLISH', ARGV[7], cjson.encode({u = ARGV[8], t = ARGV[1], s = nst}))
+  redis.call('PUBLISH', ARGV[7], cjson.encode({u = ARGV[8]}))
   return {nst, 1}
 end
 return {nst, 0}
@@ -62,12 +64,14 @@ function unpack(raw: string): CounterState | undefined {
   }
 }
 
-/** Parses a flip message from the channel; undefined for anything malformed. */
-export function parseHealthMessage(text: string): HealthChange | undefined {
+/**
+ * Parses a doorbell from the channel: the upstream whose states to re-read. Anything else in
+ * the message (older nodes sent the new state along) is ignored; malformed ones give undefined.
+ */
+export function parseHealthMessage(text: string): string | undefined {
   try {
-    const v = JSON.parse(text) as { u?: unknown; t?: unknown; s?: unknown }
-    if (typeof v.u !== 'string' || typeof v.t !== 'string' || (v.s !== 'h' && v.s !== 'u')) return undefined
-    return { upstreamId: v.u, target: v.t, status: v.s === 'h' ? 'healthy' : 'unhealthy' }
+    const v = JSON.parse(text) as { u?: unknown } | null
+    return typeof v?.u === 'string' && v.u.length <= 64 ? v.u : undefined
   } catch {
     return undefined
   }
@@ -86,6 +90,8 @@ export class RedisHealthStore implements HealthStore {
   private readonly listeners = new Set<(c: HealthChange) => void>()
   private readonly resyncListeners = new Set<() => void>()
   private scriptSha: string | undefined
+  /** Statuses this node last reported to its listeners, per upstream (absent = healthy). */
+  private readonly known = new Map<string, Map<string, HealthStatus>>()
 
   constructor(private readonly opts: RedisHealthStoreOptions) {
     this.prefix = opts.prefix ?? DEFAULT_HEALTH_PREFIX
@@ -130,7 +136,7 @@ export class RedisHealthStore implements HealthStore {
     await this.redis
       .multi()
       .hset(this.key(upstreamId), target, `${s},0,0,0,0`)
-      .publish(this.prefix, JSON.stringify({ u: upstreamId, t: target, s }))
+      .publish(this.prefix, JSON.stringify({ u: upstreamId }))
       .exec()
   }
 
@@ -142,13 +148,37 @@ export class RedisHealthStore implements HealthStore {
       const st = unpack(raw)
       if (st) out.set(target, st)
     }
+    // What a reader has seen is what later doorbells are compared with.
+    this.known.set(upstreamId, new Map([...out].map(([t, st]) => [t, st.status])))
     return out
+  }
+
+  /** A doorbell rang: re-read the upstream and report each target whose status changed. */
+  private async onDoorbell(upstreamId: string): Promise<void> {
+    const before = this.known.get(upstreamId) ?? new Map<string, HealthStatus>()
+    let now: Map<string, CounterState>
+    try {
+      now = await this.states(upstreamId)
+    } catch {
+      return // Redis unreachable: the resync after reconnect re-reads everything.
+    }
+    const targets = new Set([...before.keys(), ...now.keys()])
+    for (const target of targets) {
+      const was = before.get(target) ?? 'healthy'
+      const is = now.get(target)?.status ?? 'healthy'
+      if (was !== is) for (const l of this.listeners) l({ upstreamId, target, status: is })
+    }
   }
 
   async clear(upstreamId: string, target?: string): Promise<void> {
     await whenReady(this.redis)
-    if (target === undefined) await this.redis.del(this.key(upstreamId))
-    else await this.redis.hdel(this.key(upstreamId), target)
+    if (target === undefined) {
+      await this.redis.del(this.key(upstreamId))
+      this.known.delete(upstreamId)
+    } else {
+      await this.redis.hdel(this.key(upstreamId), target)
+      this.known.get(upstreamId)?.delete(target)
+    }
   }
 
   subscribe(listener: (c: HealthChange) => void): () => void {
@@ -165,8 +195,8 @@ export class RedisHealthStore implements HealthStore {
         )
       })
       sub.on('message', (_channel: string, text: string) => {
-        const change = parseHealthMessage(text)
-        if (change) for (const l of this.listeners) l(change)
+        const upstreamId = parseHealthMessage(text)
+        if (upstreamId !== undefined) void this.onDoorbell(upstreamId)
       })
       this.sub = sub
     }
