@@ -3,7 +3,7 @@
 
 import { connectPglite, connectPostgres, Store, type Database, type OutboxEvent } from '@switchyard/db'
 import { PLUGIN_SCHEMAS } from '@switchyard/entities'
-import type { HealthStore } from '@switchyard/health'
+import type { AiStateStore, HealthStore } from '@switchyard/health'
 import type { Logger } from '@switchyard/log'
 import { ConnectionCounters, KongMetrics } from '@switchyard/metrics'
 import { randomUUID } from 'node:crypto'
@@ -29,6 +29,8 @@ export interface ControlPlaneOptions {
   configuration?: Record<string, unknown>
   /** Shared health state: enables `/upstreams/{u}/health` and the healthy/unhealthy endpoints. */
   healthStore?: HealthStore
+  /** AI-aware balancing state: adds cooldowns, provider windows and budgets to the health view. */
+  aiStore?: AiStateStore
   /** What `GET /metrics` answers; default: this control plane's own scrape (no traffic). */
   metricsScrape?: () => Promise<string>
 }
@@ -53,20 +55,22 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const nodeId = opts.nodeId ?? randomUUID()
   const counters = new ConnectionCounters()
   const listeners: ((events: OutboxEvent[]) => void)[] = opts.onCommit ? [opts.onCommit] : []
-  const healthStore = opts.healthStore
-  if (healthStore) {
+  const stores = [opts.healthStore, opts.aiStore].filter((x) => x !== undefined)
+  if (stores.length > 0) {
     // As in Kong, a removed target (or upstream) takes its health state with it, so an address
-    // added again starts healthy.
+    // added again starts healthy (and not cooling down).
     listeners.push((events) => {
       for (const e of events) {
         if (e.op !== 'delete') continue
-        const done =
-          e.entity === 'upstreams'
-            ? healthStore.clear(e.id)
-            : e.entity === 'targets' && e.payload
-              ? healthStore.clear(String((e.payload['upstream'] as { id?: string } | null)?.id), String(e.payload['target']))
-              : undefined
-        done?.catch((err: unknown) => opts.log.warn({ err }, 'cannot clear health state'))
+        for (const st of stores) {
+          const done =
+            e.entity === 'upstreams'
+              ? st.clear(e.id)
+              : e.entity === 'targets' && e.payload
+                ? st.clear(String((e.payload['upstream'] as { id?: string } | null)?.id), String(e.payload['target']))
+                : undefined
+          done?.catch((err: unknown) => opts.log.warn({ err }, 'cannot clear health state'))
+        }
       }
     })
   }
@@ -103,7 +107,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
       ),
     },
     extend: (router) => {
-      if (opts.healthStore) mountHealth(router, deps, opts.healthStore, nodeId)
+      if (opts.healthStore) mountHealth(router, deps, opts.healthStore, nodeId, opts.aiStore)
       mountMetrics(
         router,
         opts.metricsScrape ??

@@ -2,7 +2,7 @@
 // KONG_ROLE=control_plane it also serves the cluster endpoints on KONG_CLUSTER_LISTEN and
 // publishes commits on Redis; that role needs Postgres, Redis and the cluster token.
 
-import { MemoryHealthStore, RedisHealthStore } from '@switchyard/health'
+import { MemoryAiStore, MemoryHealthStore, RedisAiStore, RedisHealthStore } from '@switchyard/health'
 import { createLogger } from '@switchyard/log'
 import http from 'node:http'
 import { createClusterApp, StatusCache } from './cluster/cluster-app.js'
@@ -30,8 +30,11 @@ let publisher: OutboxPublisher | undefined
 // In a cluster the health state every data plane follows lives in Redis.
 const healthStore =
   config.role === 'control_plane' ? new RedisHealthStore({ url: config.redisUrl! }) : new MemoryHealthStore()
+// Cooldowns, provider windows and budgets of AI-aware balancing, shown by /upstreams/{u}/health.
+const aiStore = config.role === 'control_plane' ? new RedisAiStore({ url: config.redisUrl! }) : new MemoryAiStore()
 const cp = await createControlPlane({
   healthStore,
+  aiStore,
   databaseUrl: config.databaseUrl,
   dataDir: config.dataDir,
   log,
@@ -56,6 +59,7 @@ log.info({ role: config.role, database: cp.database.kind }, 'control plane start
 const shutdown = async () => {
   await publisher?.close()
   await healthStore.close()
+  await aiStore.close()
   await cp.close().catch(() => {})
   process.exit(0)
 }

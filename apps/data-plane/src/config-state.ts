@@ -59,10 +59,27 @@ export class ConfigState {
   /** Bumped on every plugin change, so plugin lookups can cache per version. */
   pluginsVersion = 0
 
-  /** Told after every change: the upstream whose balancer changed, or undefined for "all". */
-  onChange: ((upstreamId: string | undefined) => void) | undefined
+  private readonly changeListeners = new Set<(upstreamId: string | undefined) => void>()
 
   constructor(private readonly deps: ConfigStateDeps) {}
+
+  /**
+   * Told after every change: the upstream whose balancer changed, or undefined for "all".
+   * Returns the function that stops it.
+   */
+  onChange(listener: (upstreamId: string | undefined) => void): () => void {
+    this.changeListeners.add(listener)
+    return () => this.changeListeners.delete(listener)
+  }
+
+  private changed(upstreamId: string | undefined): void {
+    for (const l of this.changeListeners) l(upstreamId)
+  }
+
+  /** A target entity by id (extension fields such as rpm/tpm live here, not in the balancer). */
+  target(id: string): EntityJson | undefined {
+    return this.entities.targets.get(id)
+  }
 
   /** Replaces the whole configuration. Balancers of upstreams that still exist keep their state. */
   loadSnapshot(snapshot: Snapshot): void {
@@ -75,7 +92,7 @@ export class ConfigState {
     this.routerCache = undefined
     this.pluginsVersion++
     this.version = snapshot.version
-    this.onChange?.(undefined)
+    this.changed(undefined)
   }
 
   /** Applies one event; events at or below the current version are ignored. */
@@ -106,10 +123,10 @@ export class ConfigState {
     if (event.entity === 'routes' || event.entity === 'services') this.routerCache = undefined
     if (event.entity === 'plugins') this.pluginsVersion++
     this.version = event.version
-    if (event.entity === 'upstreams') this.onChange?.(event.id)
+    if (event.entity === 'upstreams') this.changed(event.id)
     else if (event.entity === 'targets') {
       const uid = upstreamIdOf(payload ?? {})
-      if (uid) this.onChange?.(uid)
+      if (uid) this.changed(uid)
     }
   }
 

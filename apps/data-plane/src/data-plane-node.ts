@@ -3,9 +3,20 @@
 // authenticated events endpoint, polls as a fallback, and serves the proxy throughout.
 
 import { ClusterClient, ConfigFollower, NoticeSubscriber, readCacheFile, writeCacheFile } from '@switchyard/cluster'
-import { MemoryHealthStore, MemoryLease, RedisHealthStore, RedisLease, type HealthStore, type Lease } from '@switchyard/health'
+import {
+  MemoryAiStore,
+  MemoryHealthStore,
+  MemoryLease,
+  RedisAiStore,
+  RedisHealthStore,
+  RedisLease,
+  type AiStateStore,
+  type HealthStore,
+  type Lease,
+} from '@switchyard/health'
 import type { Logger } from '@switchyard/log'
 import { randomUUID } from 'node:crypto'
+import { AiRuntime } from './ai-runtime.js'
 import { startHealth, type HealthRuntime } from './health-runtime.js'
 import { ConfigState } from './config-state.js'
 import type { DataPlaneConfig } from './config.js'
@@ -27,6 +38,9 @@ export class DataPlaneNode {
   private bootstrapped = false
   readonly nodeId = randomUUID()
   readonly healthStore: HealthStore
+  readonly aiStore: AiStateStore
+  /** AI-aware balancing (provider signals, budgets, lowest-usage, slow start) for the proxy. */
+  readonly ai: AiRuntime
   private readonly lease: Lease
   health: HealthRuntime | undefined
   /** Plugins' access phase (rate limiting) for the proxy. */
@@ -41,6 +55,8 @@ export class DataPlaneNode {
     // Without Redis (a single data plane for development) health stays node-local.
     this.healthStore = config.redisUrl ? new RedisHealthStore({ url: config.redisUrl }) : new MemoryHealthStore()
     this.lease = config.redisUrl ? new RedisLease(config.redisUrl) : new MemoryLease()
+    this.aiStore = config.redisUrl ? new RedisAiStore({ url: config.redisUrl }) : new MemoryAiStore()
+    this.ai = new AiRuntime({ state: this.state, store: this.aiStore, log })
     const source = {
       snapshot: async () => this.reachable(this.client.snapshot()),
       eventsAfter: async (v: number) => this.reachable(this.client.eventsAfter(v)),
@@ -103,6 +119,8 @@ export class DataPlaneNode {
       log: this.log,
       halfOpenMs: this.config.halfOpenMs,
     })
+    // Cooldowns and windows live in the shared store: a restarted node picks them up here.
+    await this.ai.start()
     const poll = setInterval(() => void this.follower.trigger(), POLL_INTERVAL_MS)
     poll.unref()
     this.timers.push(poll)
@@ -143,6 +161,8 @@ export class DataPlaneNode {
     if (this.cacheTimer) clearTimeout(this.cacheTimer)
     await this.subscriber?.close()
     await this.health?.stop()
+    this.ai.stop()
+    await this.aiStore.close()
     await this.healthStore.close()
     await this.lease.close()
     await this.plugins.close()

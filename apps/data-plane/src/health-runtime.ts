@@ -60,6 +60,9 @@ export async function startHealth(opts: {
     prober,
     halfOpen,
     record: (a) => {
+      // A provider's rate-limit answer is a cooldown's business (AiRuntime), not a health
+      // failure: counting it would eject a target that is only busy.
+      if (a.rateLimited) return
       view.record(a)
       halfOpen.record(a)
     },

@@ -34,14 +34,16 @@ export class HealthView {
     this.unsubscribe.push(this.store.subscribe((c) => this.onFlip(c)))
     const resync = (this.store as { onResync?: (l: () => void) => () => void }).onResync
     if (resync) this.unsubscribe.push(resync.call(this.store, () => void this.reloadAll()))
-    this.config.onChange = (upstreamId) => {
-      if (upstreamId === undefined) void this.reloadAll()
-      else {
-        const u = this.config.upstreamById(upstreamId)
-        if (u && !this.loaded.has(upstreamId)) void this.reload(u)
-        else this.applyTo(upstreamId)
-      }
-    }
+    this.unsubscribe.push(
+      this.config.onChange((upstreamId) => {
+        if (upstreamId === undefined) void this.reloadAll()
+        else {
+          const u = this.config.upstreamById(upstreamId)
+          if (u && !this.loaded.has(upstreamId)) void this.reload(u)
+          else this.applyTo(upstreamId)
+        }
+      })
+    )
     await this.reloadAll()
   }
 
@@ -105,6 +107,5 @@ export class HealthView {
   stop(): void {
     for (const u of this.unsubscribe) u()
     this.unsubscribe = []
-    this.config.onChange = undefined
   }
 }

@@ -5,7 +5,7 @@ import { createLogger } from '@switchyard/log'
 import { ConnectionCounters, KongMetrics } from '@switchyard/metrics'
 import { loadDataPlaneConfig } from './config.js'
 import { DataPlaneNode } from './data-plane-node.js'
-import { MetricsRecorder } from './metrics-recorder.js'
+import { aiMetricEvents, MetricsRecorder } from './metrics-recorder.js'
 import { metricsRoute } from './metrics-route.js'
 import { dataPlaneScrape } from './metrics-scrape.js'
 import { PluginResolver } from './plugin-resolver.js'
@@ -24,12 +24,14 @@ const metrics = new KongMetrics({ nodeId: node.nodeId })
 const metricsPlugins = new PluginResolver(node.state)
 const recorder = new MetricsRecorder(metrics, metricsPlugins)
 const connections = new ConnectionCounters()
+node.ai.events = aiMetricEvents(metrics)
 
 const proxy = createProxyServer({
   state: node.state,
   log,
   port: () => config.proxyListen.port,
   onAttempt: (a) => node.health?.record(a),
+  ai: node.ai,
   access: node.plugins.access,
   onRequestEnd: recorder.onRequestEnd,
   responseTap: recorder.responseTap,

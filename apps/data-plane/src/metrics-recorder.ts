@@ -4,6 +4,7 @@
 // counted. With ai_metrics on, responses are tapped for OpenAI-style token usage.
 
 import { switchesOf, type KongMetrics, type PrometheusSwitches, type RequestSample } from '@switchyard/metrics'
+import type { AiEvents } from './ai-runtime.js'
 import { createAiUsageTap, requestModelOf, isAiUsage } from './ai-usage.js'
 import type { PluginInstance, PluginResolver } from './plugin-resolver.js'
 import type { RequestEnd, ResponseTap } from './proxy-server.js'
@@ -74,5 +75,15 @@ export class MetricsRecorder {
   }): ResponseTap | undefined => {
     if (!this.switchesFor(ctx.match)?.ai_metrics) return undefined
     return createAiUsageTap(ctx.headers, requestModelOf(ctx.requestBody))
+  }
+}
+
+/** AI-aware balancing events as this node's Prometheus counters. */
+export function aiMetricEvents(metrics: KongMetrics): AiEvents {
+  return {
+    cooldown: (upstream, target, reason) => metrics.recordAiCooldown(upstream, target, reason),
+    failover: (upstream, reason) => metrics.recordAiFailover(upstream, reason),
+    exhausted: (upstream) => metrics.recordAiExhausted(upstream),
+    tokens: (upstream, target, tokens) => metrics.recordAiTokens(upstream, target, tokens),
   }
 }

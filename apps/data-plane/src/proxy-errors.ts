@@ -7,6 +7,9 @@ export const PROXY_ERRORS = {
   BAD_GATEWAY: { status: 502, message: 'An invalid response was received from the upstream server' },
   TIMEOUT: { status: 504, message: 'The upstream server is timing out' },
   HTTPS_REQUIRED: { status: 426, message: 'Please use HTTPS protocol' },
+  // Extension: every target of the upstream is cooling down (provider rate limits) or out of
+  // budget; sent with Retry-After for the soonest recovery.
+  TARGETS_EXHAUSTED: { status: 429, message: 'All upstream targets are rate limited; retry later' },
   INTERNAL: { status: 500, message: 'An unexpected error occurred' },
 } as const
 

@@ -17,11 +17,17 @@ import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { PROXY_ERRORS, type ProxyError } from './proxy-errors.js'
 import type { RouteMatch } from './router.js'
 import { classifyError, UpstreamPools, type FailureKind } from './upstream-pools.js'
+import type { AiRuntime, Ticket } from './ai-runtime.js'
+import { createAiUsageTap, isAiUsage } from './ai-usage.js'
+import { readStart, type BodyStart } from './body-start.js'
+import type { Dispatcher } from 'undici'
 
 export const VIA = '1.1 kong/3.9.3'
 export const SERVER = 'kong/3.9.3'
 const RETRY_STATUSES = new Set([502, 503, 504])
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'])
+/** Error bodies up to this size are read whole for a wait hint (Gemini's retryDelay). */
+const ERROR_BODY_CAP = 64 * 1024
 
 /** What happened on one attempt, for passive health checks and metrics. */
 export interface AttemptOutcome {
@@ -29,6 +35,8 @@ export interface AttemptOutcome {
   peer: { host: string; port: number; id?: string; target?: string }
   status?: number
   failure?: FailureKind
+  /** The answer was a provider rate-limit signal, handled by a cooldown, not by passive checks. */
+  rateLimited?: boolean
 }
 
 /** What plugins see in their access phase. */
@@ -61,6 +69,8 @@ export interface ProxyDeps {
   onAttempt?: (outcome: AttemptOutcome) => void
   /** Called once per client request when its response is finished. */
   onRequestEnd?: (info: RequestEnd) => void
+  /** AI-aware balancing: provider signals, budgets, usage (optional). */
+  ai?: AiRuntime
   /** Plugins' access phase (rate limiting), run after routing and before proxying. */
   access?: (ctx: AccessContext) => Promise<AccessResult | undefined> | AccessResult | undefined
   /** Optional observer of a proxied response's body; never delays or changes the bytes. */
@@ -269,15 +279,24 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     res.once('close', () => {
       if (!res.writableFinished) abort.abort()
     })
+    const ai = upstream ? deps.ai : undefined
+    const canReplay = replayable && (IDEMPOTENT.has(method) || buffered) && upstream !== undefined
 
     let handle: Handle | undefined
     let lastFailure: ProxyError = PROXY_ERRORS.BAD_GATEWAY
-    for (let attempt = 0; attempt <= retries; attempt++) {
+    let attempt = 0
+    while (attempt <= retries) {
       let peer: Peer | { host: string; port: number }
       if (upstream) {
         const picked = upstream.balancer.pick({ hashValue: hash }, handle)
         if (!picked.ok) {
           handle?.release()
+          // Every target cooling down or out of budget: say when to come back, as a provider would.
+          const wait = ai?.exhaustedFor(upstream)
+          if (wait !== undefined) {
+            status = PROXY_ERRORS.TARGETS_EXHAUSTED.status
+            return sendError(res, PROXY_ERRORS.TARGETS_EXHAUSTED, { ...extraHeaders, 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) })
+          }
           return sendError(res, attempt === 0 ? PROXY_ERRORS.NO_PEER : lastFailure, extraHeaders)
         }
         handle = picked.handle
@@ -285,6 +304,22 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       } else {
         peer = { host: service.host, port: Number(service.port) }
       }
+      let ticket: Ticket | undefined
+      if (ai && upstream && 'id' in peer) {
+        if (ai.needsAdmission(peer)) {
+          ticket = await ai.admit(upstream, peer, body)
+          if (abort.aborted) {
+            ai.settle(ticket, undefined, false)
+            handle?.release()
+            return
+          }
+          // Over budget: that target sits out until its window rolls; pick again without
+          // spending a retry (the handle has it as tried, so this ends).
+          if (!ticket) continue
+        } else if (ai.wantsUsage(upstream, peer)) ticket = ai.track(upstream, peer, body)
+      }
+      attempt++
+      const mayRetry = attempt <= retries && canReplay
       const attemptStart = performance.now()
       const pool = pools.get(peer.host, peer.port, timeouts)
       const headers = upstreamRequestHeaders(req.headers, {
@@ -297,68 +332,17 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         upstreamHost: match.upstreamHost ?? hostHeaderFor(peer, upstream),
       })
       const upstreamPath = query ? `${match.upstreamPath}?${query}` : match.upstreamPath
+      let response: Dispatcher.ResponseData
       try {
-        const response = await pool.request({
+        response = await pool.request({
           method: method as 'GET',
           path: upstreamPath,
           headers,
           body: body === undefined ? req : body,
           signal: abort,
         })
-        upstreamLatencyMs = performance.now() - attemptStart
-        handle?.reportTtfb(upstreamLatencyMs)
-        deps.onAttempt?.({ upstream, peer, status: response.statusCode })
-        const canRetry =
-          RETRY_STATUSES.has(response.statusCode) &&
-          attempt < retries &&
-          replayable &&
-          (IDEMPOTENT.has(method) || buffered) &&
-          performance.now() < deadline &&
-          upstream !== undefined
-        if (canRetry) {
-          // Drain and drop this answer; the next attempt goes to another target.
-          response.body.resume()
-          lastFailure = response.statusCode === 504 ? PROXY_ERRORS.TIMEOUT : PROXY_ERRORS.BAD_GATEWAY
-          continue
-        }
-        status = response.statusCode
-        source = 'service'
-        const outHeaders = clientResponseHeaders(response.headers)
-        // Plugin headers replace the upstream's own (names differ only in case on the wire).
-        for (const k of Object.keys(extraHeaders)) delete outHeaders[k.toLowerCase()]
-        Object.assign(outHeaders, extraHeaders)
-        outHeaders['via'] = VIA
-        outHeaders['x-kong-upstream-latency'] = String(Math.round(upstreamLatencyMs))
-        outHeaders['x-kong-proxy-latency'] = String(Math.round(attemptStart - started))
-        if (setCookie) outHeaders['set-cookie'] = setCookie
-        res.writeHead(response.statusCode, outHeaders)
-        // Streams (no content-length) get their headers at once, so clients see the start
-        // immediately; a sized response goes out with its first body write.
-        if (response.headers['content-length'] === undefined) res.flushHeaders()
-        const h = handle
-        const tap = deps.responseTap?.({ match, status: response.statusCode, headers: response.headers, requestBody: body })
-        response.body.on('data', (chunk: Buffer) => {
-          tap?.write(chunk)
-          if (!res.write(chunk)) {
-            response.body.pause()
-            res.once('drain', () => response.body.resume())
-          }
-        })
-        response.body.once('end', () => {
-          if (tap) tapResult = tap.end()
-          res.end()
-          h?.release()
-        })
-        response.body.once('error', () => {
-          res.destroy()
-          h?.release()
-        })
-        res.once('close', () => {
-          if (!response.body.destroyed) response.body.destroy()
-          h?.release()
-        })
-        return
       } catch (err) {
+        ai?.settle(ticket, undefined, false)
         if (abort.aborted) {
           handle?.release()
           return
@@ -368,8 +352,109 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         lastFailure = kind === 'timeout' ? PROXY_ERRORS.TIMEOUT : PROXY_ERRORS.BAD_GATEWAY
         // A streamed request body cannot be sent twice.
         if (!replayable || performance.now() >= deadline) break
+        if (ai && upstream && attempt <= retries) ai.noteFailover(upstream, kind)
         deps.log.debug({ err, peer: `${peer.host}:${peer.port}`, attempt }, 'upstream attempt failed')
+        continue
       }
+      upstreamLatencyMs = performance.now() - attemptStart
+      handle?.reportTtfb(upstreamLatencyMs)
+      const code = response.statusCode
+      // What the provider says about its limits: a cooldown, a share, and whether to fail over.
+      let start: BodyStart | undefined
+      let rateLimited = false
+      if (ai && upstream && 'id' in peer) {
+        const length = Number(response.headers['content-length'] ?? 0)
+        if (ai.wantsBody(upstream, code) && length <= ERROR_BODY_CAP) start = await readStart(response.body, true, ERROR_BODY_CAP)
+        const text = start?.ended ? Buffer.concat(start.chunks).toString('utf8') : undefined
+        rateLimited = ai.onResponse(upstream, peer, code, response.headers, text)
+      }
+      deps.onAttempt?.({ upstream, peer, status: code, ...(rateLimited ? { rateLimited } : {}) })
+      const canRetry = (RETRY_STATUSES.has(code) || rateLimited) && mayRetry && performance.now() < deadline
+      if (canRetry) {
+        // Drop this answer; the next attempt goes to another target.
+        ai?.settle(ticket, 0, true)
+        response.body.resume()
+        lastFailure = code === 504 ? PROXY_ERRORS.TIMEOUT : PROXY_ERRORS.BAD_GATEWAY
+        continue
+      }
+      // While another target could still take the request, commit to this answer only once
+      // its first byte is here: a stream that dies before it fails over, the client none the wiser.
+      if (!start && mayRetry && performance.now() < deadline) {
+        start = await readStart(response.body, false)
+        if (start.error !== undefined && start.chunks.length === 0) {
+          ai?.settle(ticket, undefined, true)
+          if (abort.aborted) {
+            handle?.release()
+            return
+          }
+          deps.onAttempt?.({ upstream, peer, failure: classifyError(start.error) })
+          if (ai && upstream) ai.noteFailover(upstream, 'stream_error')
+          lastFailure = PROXY_ERRORS.BAD_GATEWAY
+          continue
+        }
+      }
+      status = code
+      source = 'service'
+      const outHeaders = clientResponseHeaders(response.headers)
+      // Plugin headers replace the upstream's own (names differ only in case on the wire).
+      for (const k of Object.keys(extraHeaders)) delete outHeaders[k.toLowerCase()]
+      Object.assign(outHeaders, extraHeaders)
+      outHeaders['via'] = VIA
+      outHeaders['x-kong-upstream-latency'] = String(Math.round(upstreamLatencyMs))
+      outHeaders['x-kong-proxy-latency'] = String(Math.round(attemptStart - started))
+      if (setCookie) outHeaders['set-cookie'] = setCookie
+      res.writeHead(code, outHeaders)
+      // Streams (no content-length) get their headers at once, so clients see the start
+      // immediately; a sized response goes out with its first body write.
+      if (response.headers['content-length'] === undefined) res.flushHeaders()
+      const h = handle
+      let tap = deps.responseTap?.({ match, status: code, headers: response.headers, requestBody: body })
+      // Token budgets and lowest-usage need the usage even where metrics do not tap.
+      if (!tap && ticket) tap = createAiUsageTap(response.headers)
+      const finish = (failed: boolean) => {
+        if (ticket) {
+          const usage = tap && !failed ? tap.end() : undefined
+          if (usage !== undefined && tapResult === undefined) tapResult = usage
+          ai?.settle(ticket, isAiUsage(usage) ? usage.totalTokens : undefined, true)
+        }
+        h?.release()
+      }
+      const body_ = response.body
+      const forward = (chunk: Buffer) => {
+        tap?.write(chunk)
+        if (!res.write(chunk)) {
+          body_.pause()
+          res.once('drain', () => body_.resume())
+        }
+      }
+      for (const chunk of start?.chunks ?? []) forward(chunk)
+      if (start?.error !== undefined) {
+        res.destroy()
+        finish(true)
+        return
+      }
+      if (start?.ended) {
+        if (tap) tapResult = tap.end()
+        res.end()
+        finish(false)
+        return
+      }
+      body_.on('data', forward)
+      body_.once('end', () => {
+        if (tap && !ticket) tapResult = tap.end()
+        res.end()
+        finish(false)
+      })
+      body_.once('error', () => {
+        res.destroy()
+        finish(true)
+      })
+      res.once('close', () => {
+        if (!body_.destroyed) body_.destroy()
+        finish(true)
+      })
+      if (start) body_.resume()
+      return
     }
     handle?.release()
     status = lastFailure.status

@@ -3,6 +3,8 @@
 
 import { createControlPlane } from '@switchyard/control-plane'
 import {
+  aiMetricEvents,
+  AiRuntime,
   ConfigState,
   createPluginAccess,
   createProxyServer,
@@ -13,7 +15,7 @@ import {
   PluginResolver,
   startHealth,
 } from '@switchyard/data-plane'
-import { MemoryHealthStore, MemoryLease } from '@switchyard/health'
+import { MemoryAiStore, MemoryHealthStore, MemoryLease } from '@switchyard/health'
 import { createLogger } from '@switchyard/log'
 import { KongMetrics } from '@switchyard/metrics'
 import { randomUUID } from 'node:crypto'
@@ -28,6 +30,8 @@ const log = createLogger({ level: config.logLevel, bindings: { app: 'gateway' } 
 const state = new ConfigState({ now: () => performance.now(), random: Math.random })
 // One process: the Admin API and the proxy share the in-memory health state.
 const healthStore = new MemoryHealthStore()
+// … and the AI-aware balancing state (cooldowns, provider windows, budgets).
+const aiStore = new MemoryAiStore()
 // One node, one registry: the Admin API's and the status listener's /metrics print the same
 // scrape, request metrics of the in-process data plane included.
 const nodeId = randomUUID()
@@ -36,6 +40,7 @@ let scrape: () => Promise<string> = async () => ''
 const cp = await createControlPlane({
   nodeId,
   healthStore,
+  aiStore,
   metricsScrape: () => scrape(),
   databaseUrl: config.databaseUrl,
   dataDir: config.dataDir,
@@ -53,6 +58,8 @@ const health = await startHealth({
   log,
   halfOpenMs: config.halfOpenMs,
 })
+const ai = new AiRuntime({ state, store: aiStore, log, events: aiMetricEvents(metrics) })
+await ai.start()
 const metricsPlugins = new PluginResolver(state)
 const recorder = new MetricsRecorder(metrics, metricsPlugins)
 scrape = dataPlaneScrape({
@@ -79,6 +86,7 @@ if (config.proxyListen) {
     log,
     port: () => listenPort,
     onAttempt: (a) => health.record(a),
+    ai,
     access: plugins.access,
     onRequestEnd: recorder.onRequestEnd,
     responseTap: recorder.responseTap,
@@ -104,6 +112,7 @@ log.info(
 
 const shutdown = async () => {
   await health.stop()
+  ai.stop()
   await plugins.close()
   await cp.close().catch(() => {})
   process.exit(0)

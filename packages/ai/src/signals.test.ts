@@ -34,7 +34,7 @@ test('each provider form', () => {
         'x-ratelimit-reset-tokens': '6m0s',
       },
       undefined,
-      { depleted: { ms: 1000, source: 'x-ratelimit-reset' }, remaining: { share: 0, resetMs: 1000 } },
+      { depleted: { ms: 1000, source: 'x-ratelimit-reset' }, remaining: { share: 0, resetMs: 1000, requests: 0, tokens: 149984 } },
     ],
     [
       'OpenAI tokens window used up, reset matches the tokens window',
@@ -47,7 +47,7 @@ test('each provider form', () => {
         'x-ratelimit-reset-tokens': '20ms',
       },
       undefined,
-      { depleted: { ms: 20, source: 'x-ratelimit-reset' }, remaining: { share: 0, resetMs: 20 } },
+      { depleted: { ms: 20, source: 'x-ratelimit-reset' }, remaining: { share: 0, resetMs: 20, requests: 30, tokens: 0 } },
     ],
     [
       'OpenAI remaining share: the least of both windows',
@@ -60,7 +60,7 @@ test('each provider form', () => {
         'x-ratelimit-reset-tokens': '6m0s',
       },
       undefined,
-      { remaining: { share: 0.25, resetMs: 30_000 } },
+      { remaining: { share: 0.25, resetMs: 30_000, requests: 25, tokens: 500 } },
     ],
     [
       'Anthropic: RFC 3339 resets, input-token window',
@@ -77,7 +77,7 @@ test('each provider form', () => {
       {
         wait: { ms: 10_000, source: 'retry-after' },
         depleted: { ms: 10_000, source: 'anthropic-ratelimit-reset' },
-        remaining: { share: 0, resetMs: 10_000 },
+        remaining: { share: 0, resetMs: 10_000, requests: 40, tokens: 0 },
       },
     ],
     ['no headers at all', {}, undefined, {}],

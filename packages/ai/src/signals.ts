@@ -22,8 +22,11 @@ export interface ProviderSignals {
   wait?: { ms: number; source: WaitSource }
   /** A window is used up: the provider refuses until then (ms from now). */
   depleted?: { ms: number; source: WaitSource }
-  /** The least that is left of any window (0..1 of its limit) and when that window resets. */
-  remaining?: { share: number; resetMs: number }
+  /**
+   * The least that is left of any window (0..1 of its limit) and when that window resets, with
+   * the raw remaining requests and tokens as reported (for the health endpoint).
+   */
+  remaining?: { share: number; resetMs: number; requests?: number; tokens?: number }
 }
 
 function header(headers: Headers, name: string): string | undefined {
@@ -39,6 +42,7 @@ function count(text: string | undefined): number | undefined {
 }
 
 interface Window {
+  kind: 'requests' | 'tokens'
   remaining: number
   limit: number | undefined
   resetMs: number | undefined
@@ -51,7 +55,12 @@ function openAiWindows(headers: Headers): Window[] {
     const remaining = count(header(headers, `x-ratelimit-remaining-${kind}`))
     if (remaining === undefined) continue
     const reset = header(headers, `x-ratelimit-reset-${kind}`)
-    out.push({ remaining, limit: count(header(headers, `x-ratelimit-limit-${kind}`)), resetMs: reset === undefined ? undefined : parseDuration(reset) })
+    out.push({
+      kind: kind === 'requests' ? 'requests' : 'tokens',
+      remaining,
+      limit: count(header(headers, `x-ratelimit-limit-${kind}`)),
+      resetMs: reset === undefined ? undefined : parseDuration(reset),
+    })
   }
   return out
 }
@@ -66,6 +75,7 @@ function anthropicWindows(headers: Headers, nowMs: number): Window[] {
     if (remaining === undefined) continue
     const reset = header(headers, `anthropic-ratelimit-${kind}-reset`)
     out.push({
+      kind: kind === 'requests' ? 'requests' : 'tokens',
       remaining,
       limit: count(header(headers, `anthropic-ratelimit-${kind}-limit`)),
       resetMs: reset === undefined ? undefined : parseRfc3339Wait(reset, nowMs),
@@ -123,9 +133,13 @@ export function readSignals(headers: Headers, body: string | undefined, nowMs: n
     [anthropicWindows(headers, nowMs), 'anthropic-ratelimit-reset'],
   ]
   let least: { share: number; resetMs: number } | undefined
+  const raw: { requests?: number; tokens?: number } = {}
   for (const [list, source] of windows) {
     for (const w of list) {
       if (w.resetMs === undefined) continue
+      // The smallest remaining figure of each kind is the one that binds.
+      const seen = raw[w.kind]
+      if (seen === undefined || w.remaining < seen) raw[w.kind] = w.remaining
       // A used-up window: the longest of them is when the provider takes requests again.
       if (w.remaining === 0 && (out.depleted === undefined || w.resetMs > out.depleted.ms)) {
         out.depleted = { ms: w.resetMs, source }
@@ -135,7 +149,7 @@ export function readSignals(headers: Headers, body: string | undefined, nowMs: n
       if (least === undefined || share < least.share) least = { share, resetMs: w.resetMs }
     }
   }
-  if (least) out.remaining = least
+  if (least) out.remaining = { ...least, ...raw }
   return out
 }
 

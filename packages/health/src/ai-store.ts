@@ -18,6 +18,9 @@ export interface StoredRemaining {
   share: number
   /** Epoch ms the window resets. */
   until: number
+  /** Raw remaining requests / tokens as the provider reported them, when it did. */
+  requests?: number
+  tokens?: number
 }
 
 export interface TargetAiState {

@@ -63,9 +63,15 @@ function parseCooldown(raw: string): StoredCooldown | undefined {
 }
 
 function parseRemaining(raw: string): StoredRemaining | undefined {
-  const m = /^(\d+(?:\.\d+)?)\|(\d+)$/.exec(raw)
-  return m ? { share: Number(m[1]), until: Number(m[2]) } : undefined
+  const m = /^(\d+(?:\.\d+)?)\|(\d+)(?:\|(\d*)\|(\d*))?$/.exec(raw)
+  if (!m) return undefined
+  const out: StoredRemaining = { share: Number(m[1]), until: Number(m[2]) }
+  if (m[3]) out.requests = Number(m[3])
+  if (m[4]) out.tokens = Number(m[4])
+  return out
 }
+
+const whole = (n: number | undefined): string => (n !== undefined && Number.isFinite(n) && n >= 0 ? String(Math.round(n)) : '')
 
 /** Parses a doorbell; undefined for anything malformed. */
 export function parseAiDoorbell(text: string): string | undefined {
@@ -149,7 +155,7 @@ export class RedisAiStore implements AiStateStore {
     const share = Math.max(0, Math.min(1, remaining.share))
     await this.redis
       .multi()
-      .hset(key, target, `${share.toFixed(4)}|${Math.round(remaining.until)}`)
+      .hset(key, target, `${share.toFixed(4)}|${Math.round(remaining.until)}|${whole(remaining.requests)}|${whole(remaining.tokens)}`)
       .pexpireat(key, Math.round(remaining.until) + LINGER_MS)
       .publish(this.prefix, this.doorbell(upstreamId))
       .exec()

@@ -99,6 +99,11 @@ const LABELS = {
   kong_ai_llm_cost_total: [...AI_LABELS, 'workspace'],
   kong_ai_llm_tokens_total: [...AI_LABELS, 'token_type', 'workspace'],
   kong_ai_llm_provider_latency_ms: [...AI_LABELS, 'workspace'],
+  // Extensions: AI-aware balancing on this node.
+  switchyard_ai_cooldowns_total: ['upstream', 'target', 'reason'],
+  switchyard_ai_target_tokens_total: ['upstream', 'target'],
+  switchyard_ai_failovers_total: ['upstream', 'reason'],
+  switchyard_ai_exhausted_total: ['upstream'],
 } as const satisfies Record<string, readonly string[]>
 
 type FamilyName = keyof typeof LABELS
@@ -165,6 +170,11 @@ export class KongMetrics {
   private readonly aiCost = this.requestCounter('kong_ai_llm_cost_total', 'LLM cost, per provider and model')
   private readonly aiTokens = this.requestCounter('kong_ai_llm_tokens_total', 'LLM tokens by type, per provider and model')
   private readonly aiLatency = this.requestHistogram('kong_ai_llm_provider_latency_ms', 'LLM response latency, in ms', AI_PROVIDER_LATENCY_BUCKETS)
+
+  private readonly aiCooldowns = this.counter('switchyard_ai_cooldowns_total', 'Cooldowns this node started, per target and reason (rate_limited, overloaded, depleted, budget)')
+  private readonly aiTargetTokens = this.counter('switchyard_ai_target_tokens_total', 'Tokens counted against each target (reported usage, else the reservation)')
+  private readonly aiFailovers = this.counter('switchyard_ai_failovers_total', 'Requests moved to another target, per upstream and reason')
+  private readonly aiExhausted = this.counter('switchyard_ai_exhausted_total', 'Client 429s answered because every target was cooling down or out of budget')
 
   constructor(opts: KongMetricsOptions) {
     this.nodeId = opts.nodeId
@@ -234,6 +244,23 @@ export class KongMetrics {
     for (const [tokenType, n] of tokens) {
       if (n !== undefined && n > 0) this.aiTokens.inc([...ai6, tokenType, workspace], n)
     }
+  }
+
+  /** AI-aware balancing: a cooldown started on this node. */
+  recordAiCooldown(upstream: string, target: string, reason: string): void {
+    this.aiCooldowns.inc({ upstream, target, reason })
+  }
+
+  recordAiTokens(upstream: string, target: string, tokens: number): void {
+    if (tokens > 0) this.aiTargetTokens.inc({ upstream, target }, tokens)
+  }
+
+  recordAiFailover(upstream: string, reason: string): void {
+    this.aiFailovers.inc({ upstream, reason })
+  }
+
+  recordAiExhausted(upstream: string): void {
+    this.aiExhausted.inc({ upstream })
   }
 
   /** Replaces every kong_upstream_target_health series: deleted targets vanish. */

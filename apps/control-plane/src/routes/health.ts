@@ -6,7 +6,8 @@
 
 import type { Entity } from '@switchyard/entities'
 import { expandIpv6, isUuid, parseHost } from '@switchyard/entities'
-import { checksEnabled, type HealthStatus, type HealthStore, type HealthchecksJson } from '@switchyard/health'
+import { budgetWindow } from '@switchyard/ai'
+import { checksEnabled, type AiStateStore, type HealthStatus, type HealthStore, type HealthchecksJson } from '@switchyard/health'
 import { lookup } from 'node:dns/promises'
 import net from 'node:net'
 import type { AdminDeps } from '../endpoints/context.js'
@@ -49,7 +50,45 @@ async function resolve(target: string): Promise<Resolved> {
   }
 }
 
-export function mountHealth(router: AdminRouter, deps: AdminDeps, store: HealthStore, nodeId: string): void {
+/** Epoch ms as Kong prints timestamps: seconds with a millisecond fraction. */
+const seconds = (ms: number): number => Math.round(ms) / 1000
+
+/**
+ * Extension: a target's AI-aware balancing state for its `data.ai` (null fields when nothing is
+ * known): cooldown until/reason, the provider window last reported, budget used this minute.
+ */
+async function aiData(ai: AiStateStore, upstreamId: string, now: number) {
+  const window = budgetWindow(now)
+  const [states, usage] = await Promise.all([ai.states(upstreamId, now), ai.usage(upstreamId, window.start)])
+  return (t: Entity) => {
+    const target = String(t['target'])
+    const st = states.get(target)
+    const used = usage.get(target)
+    const hasBudget = t['rpm'] != null || t['tpm'] != null
+    return {
+      cooldown_until: st?.cooldown ? seconds(st.cooldown.until) : null,
+      cooldown_reason: st?.cooldown?.reason ?? null,
+      remaining_share: st?.remaining?.share ?? null,
+      remaining_requests: st?.remaining?.requests ?? null,
+      remaining_tokens: st?.remaining?.tokens ?? null,
+      remaining_reset: st?.remaining ? seconds(st.remaining.until) : null,
+      budget:
+        hasBudget || used
+          ? {
+              window_start: seconds(window.start),
+              window_end: seconds(window.end),
+              rpm: t['rpm'] ?? null,
+              tpm: t['tpm'] ?? null,
+              requests: used?.requests ?? 0,
+              tokens: used?.tokens ?? 0,
+              reserved: Math.max(0, used?.reserved ?? 0),
+            }
+          : null,
+    }
+  }
+}
+
+export function mountHealth(router: AdminRouter, deps: AdminDeps, store: HealthStore, nodeId: string, ai?: AiStateStore): void {
   const { upstreams, targets } = deps.store.daos
   const q = () => deps.store.q
 
@@ -129,6 +168,7 @@ export function mountHealth(router: AdminRouter, deps: AdminDeps, store: HealthS
       const offset = Number.isInteger(rawOffset) && rawOffset > 0 ? rawOffset : 0
       const page = await targets.pageNewestFirst(q(), parent, size, offset)
       const described = await describe(upstream, page.data)
+      const aiOf = ai ? await aiData(ai, String(upstream['id']), deps.now()).catch(() => undefined) : undefined
       const data = described.map((d) => ({
         ...d.target,
         health: d.health,
@@ -142,6 +182,7 @@ export function mountHealth(router: AdminRouter, deps: AdminDeps, store: HealthS
             d.resolved.ip === undefined
               ? {}
               : [{ ip: d.resolved.ip, port: d.resolved.port, weight: d.weight, health: d.addressHealth }],
+          ...(aiOf ? { ai: aiOf(d.target) } : {}),
         },
       }))
       const body: Record<string, unknown> = { data, next: null, node_id: nodeId }
