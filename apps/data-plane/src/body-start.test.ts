@@ -11,6 +11,7 @@ test('first chunk: resolves on the first write and pauses the rest', async () =>
   const r = await p
   assert.deepEqual(r.chunks.map(String), ['a'])
   assert.equal(r.ended, false)
+  r.release()
   const rest: string[] = []
   s.on('data', (c) => rest.push(String(c)))
   s.resume()
@@ -51,5 +52,16 @@ test('an empty body ends without chunks', async () => {
   const s = new PassThrough()
   const p = readStart(s, false)
   s.end()
-  assert.deepEqual(await p, { chunks: [], ended: true })
+  const r = await p
+  assert.deepEqual([r.chunks, r.ended], [[], true])
+})
+
+test('an end that comes right after the first chunk is still seen', async () => {
+  const s = new PassThrough()
+  const p = readStart(s, false)
+  s.end('only')
+  const r = await p
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.deepEqual([r.chunks.map(String), r.ended], [['only'], true])
+  r.release()
 })

@@ -373,6 +373,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       if (canRetry) {
         // Drop this answer; the next attempt goes to another target.
         ai?.settle(ticket, 0, true)
+        start?.release()
         response.body.resume()
         lastFailure = code === 504 ? PROXY_ERRORS.TIMEOUT : PROXY_ERRORS.BAD_GATEWAY
         continue
@@ -382,6 +383,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       if (!start && mayRetry && performance.now() < deadline) {
         start = await readStart(response.body, false)
         if (start.error !== undefined && start.chunks.length === 0) {
+          start.release()
           ai?.settle(ticket, undefined, true)
           if (abort.aborted) {
             handle?.release()
@@ -427,6 +429,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
           res.once('drain', () => body_.resume())
         }
       }
+      // Whatever the start saw by now (an 'end' may have come after the first chunk) is final.
+      start?.release()
       for (const chunk of start?.chunks ?? []) forward(chunk)
       if (start?.error !== undefined) {
         res.destroy()
