@@ -413,13 +413,26 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       let tap = deps.responseTap?.({ match, status: code, headers: response.headers, requestBody: body })
       // Token budgets and lowest-usage need the usage even where metrics do not tap.
       if (!tap && ticket) tap = createAiUsageTap(response.headers)
-      const finish = (failed: boolean) => {
-        if (ticket) {
-          const usage = tap && !failed ? tap.end() : undefined
-          if (usage !== undefined && tapResult === undefined) tapResult = usage
-          ai?.settle(ticket, isAiUsage(usage) ? usage.totalTokens : undefined, true)
-        }
+      // The tap is ended once, when the body is complete; its usage serves metrics and budgets.
+      let tapped = false
+      const endTap = (): unknown => {
+        if (!tap || tapped) return undefined
+        tapped = true
+        tapResult = tap.end()
+        return tapResult
+      }
+      const finish = (usage: unknown) => {
+        if (ticket) ai?.settle(ticket, isAiUsage(usage) ? usage.totalTokens : undefined, true)
         h?.release()
+      }
+      const complete = () => {
+        const usage = endTap()
+        res.end()
+        finish(usage)
+      }
+      const fail = () => {
+        res.destroy()
+        finish(undefined)
       }
       const body_ = response.body
       const forward = (chunk: Buffer) => {
@@ -432,30 +445,14 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       // Whatever the start saw by now (an 'end' may have come after the first chunk) is final.
       start?.release()
       for (const chunk of start?.chunks ?? []) forward(chunk)
-      if (start?.error !== undefined) {
-        res.destroy()
-        finish(true)
-        return
-      }
-      if (start?.ended) {
-        if (tap) tapResult = tap.end()
-        res.end()
-        finish(false)
-        return
-      }
+      if (start?.error !== undefined) return fail()
+      if (start?.ended) return complete()
       body_.on('data', forward)
-      body_.once('end', () => {
-        if (tap && !ticket) tapResult = tap.end()
-        res.end()
-        finish(false)
-      })
-      body_.once('error', () => {
-        res.destroy()
-        finish(true)
-      })
+      body_.once('end', complete)
+      body_.once('error', fail)
       res.once('close', () => {
         if (!body_.destroyed) body_.destroy()
-        finish(true)
+        finish(undefined)
       })
       if (start) body_.resume()
       return

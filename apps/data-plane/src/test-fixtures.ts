@@ -40,7 +40,7 @@ export interface TestProxy {
 
 export async function startTestProxy(
   snapshot: Snapshot,
-  extra: Partial<ProxyDeps> = {}
+  extra: Partial<ProxyDeps> | ((state: ConfigState) => Partial<ProxyDeps>) = {}
 ): Promise<TestProxy> {
   const state = new ConfigState({ now: () => performance.now(), random: Math.random })
   state.loadSnapshot(snapshot)
@@ -49,7 +49,7 @@ export async function startTestProxy(
     state,
     log: createLogger({ level: 'silent' }),
     port: () => port,
-    ...extra,
+    ...(typeof extra === 'function' ? extra(state) : extra),
   })
   await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve))
   port = (proxy.server.address() as AddressInfo).port

@@ -95,6 +95,18 @@ export function runAiStoreSuite(name: string, open: () => Promise<AiStateStore>)
       }
     })
 
+    test('usage can be counted without a reservation (lowest-usage without a budget)', async () => {
+      const store = await open()
+      const u = randomUUID()
+      try {
+        await store.settle(u, 'z:9', WINDOW, 0, 120, false)
+        await store.settle(u, 'z:9', WINDOW, 0, 30, false)
+        assert.deepEqual((await store.usage(u, WINDOW)).get('z:9'), { requests: 0, tokens: 150, reserved: 0 })
+      } finally {
+        await store.close()
+      }
+    })
+
     test('concurrent reservations never admit more than the budget', async () => {
       const store = await open()
       const u = randomUUID()

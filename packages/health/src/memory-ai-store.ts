@@ -83,9 +83,9 @@ export class MemoryAiStore implements AiStateStore {
   }
 
   async settle(upstreamId: string, target: string, window: number, estimate: number, tokens: number, refund: boolean): Promise<void> {
-    const w = this.upstreams.get(upstreamId)?.budgets.get(window)
-    const counts = w?.get(target)
-    if (!w || !counts) return
+    // Usage-only counting (lowest-usage without a budget) settles without a reservation.
+    const w = this.counters(upstreamId, window)
+    const counts = w.get(target) ?? EMPTY_COUNTS
     w.set(target, {
       requests: counts.requests - (refund ? 1 : 0),
       tokens: counts.tokens + tokens,

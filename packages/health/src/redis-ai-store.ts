@@ -197,6 +197,8 @@ export class RedisAiStore implements AiStateStore {
     m.hincrby(key, `${target}:t`, Math.max(0, Math.round(tokens)))
     m.hincrby(key, `${target}:p`, -Math.max(0, Math.round(estimate)))
     if (refund) m.hincrby(key, `${target}:r`, -1)
+    // Usage-only counting (lowest-usage without a budget) creates the key here.
+    m.pexpireat(key, window + 2 * BUDGET_WINDOW_MS)
     await m.exec()
   }
 

@@ -1,6 +1,7 @@
 // Test helpers (dev only): real Postgres databases, real upstream servers on port 0.
 export { createTestDatabase, ADMIN_PG_URL, type TestDatabase } from './postgres.js'
 export { startUpstream, type UpstreamServer, type SeenRequest, type Handler } from './upstream-server.js'
+export { startFakeProvider, type FakeProvider, type FakeProviderOptions, type ScriptedAnswer, type ProviderRequest } from './fake-provider.js'
 export {
   ChildHandle,
   ControlPlaneProcess,
