@@ -205,33 +205,43 @@ export class AiRuntime {
     }
     const now = this.now()
     const slow = this.slowStartMs(u)
-    const v = this.views.get(upstreamId)
     let transient = false
-    for (const peer of u.balancer.peers()) {
-      let t = v?.targets.get(peer.target)
-      const isIn = peer.available && peer.weight > 0 && !(t?.coolUntil !== undefined && t.coolUntil > now)
-      if (slow > 0) {
-        t ??= this.targetView(upstreamId, peer.target)
-        // Back from unhealthy, cooldown or weight 0: ramp in. A target seen for the first time
-        // starts at full share (a fresh upstream must not start at 5 %).
-        if (isIn && t.wasIn === false) t.rampFrom = now
-        t.wasIn = isIn
-      }
-      if (!t) {
-        if (peer.share !== 1) u.balancer.setShare(peer.id, 1)
-        continue
-      }
-      if (t.coolUntil !== undefined && t.coolUntil <= now) {
-        delete t.coolUntil
-        delete t.reason
-      }
-      if (t.rampFrom !== undefined && now - t.rampFrom >= slow) delete t.rampFrom
-      const share = shareAt(t, now, slow)
-      if (peer.share !== share) u.balancer.setShare(peer.id, share)
-      if (isTransient(t, now, slow) || slow > 0) transient = true
-    }
+    for (const peer of u.balancer.peers()) if (this.applyPeer(u, peer, now, slow)) transient = true
     if (transient) this.active.add(upstreamId)
     else this.active.delete(upstreamId)
+  }
+
+  /** The same for one target (a response's signals touch only the target that answered). */
+  private refreshTarget(u: BalancedUpstream, target: string): void {
+    const peer = u.balancer.peer(target)
+    if (peer && this.applyPeer(u, peer, this.now(), this.slowStartMs(u))) this.active.add(u.entity.id)
+  }
+
+  /** Sets one peer's share from its view; true while time alone can still change it. */
+  private applyPeer(u: BalancedUpstream, peer: Peer, now: number, slow: number): boolean {
+    const upstreamId = u.entity.id
+    let t = this.views.get(upstreamId)?.targets.get(peer.target)
+    const isIn = peer.available && peer.weight > 0 && !(t?.coolUntil !== undefined && t.coolUntil > now)
+    if (slow > 0) {
+      t ??= this.targetView(upstreamId, peer.target)
+      // Back from unhealthy, cooldown or weight 0: ramp in. A target seen for the first time
+      // starts at full share (a fresh upstream must not start at 5 %).
+      if (isIn && t.wasIn === false) t.rampFrom = now
+      t.wasIn = isIn
+    }
+    if (!t) {
+      if (peer.share !== 1) u.balancer.setShare(peer.id, 1)
+      return false
+    }
+    if (t.coolUntil !== undefined && t.coolUntil <= now) {
+      delete t.coolUntil
+      delete t.reason
+    }
+    if (t.rampFrom !== undefined && now - t.rampFrom >= slow) delete t.rampFrom
+    const share = shareAt(t, now, slow)
+    if (peer.share !== share) u.balancer.setShare(peer.id, share)
+    // Slow-start upstreams stay watched: a health flip or a weight change starts a ramp.
+    return isTransient(t, now, slow) || slow > 0
   }
 
   private tick(): void {
@@ -337,7 +347,7 @@ export class AiRuntime {
       this.opts.log.info({ upstream: u.entity.name, target, reason, source, ms: Math.round(until - now) }, 'target cooling down')
       this.events?.cooldown(u.entity.name, target, reason)
     }
-    this.refresh(u.entity.id)
+    this.refreshTarget(u, target)
     this.opts.store.coolDown(u.entity.id, target, until, reason).catch((err: unknown) => {
       this.opts.log.warn({ err, upstream: u.entity.name, target }, 'cannot share cooldown')
     })
@@ -352,7 +362,7 @@ export class AiRuntime {
     const { share, until } = seen
     const t = this.targetView(u.entity.id, target)
     t.remaining = { share, until }
-    this.refresh(u.entity.id)
+    this.refreshTarget(u, target)
     const last = t.lastWrite
     // Every node sees every answer it proxies; the store needs only the moves that matter.
     const due = !last || now - last.at >= REMAINING_WRITE_MS || Math.abs(last.share - share) >= REMAINING_WRITE_DELTA || until > last.until + 1000
