@@ -1,7 +1,7 @@
 // End-to-end: the real `npm start` entry point as a child process, on PGlite and on Postgres,
 // driven only over HTTP: the seed's Admin API calls, then traffic through the proxy.
 
-import { createTestDatabase, startGateway, startUpstream, type GatewayProcess } from '@switchyard/test-kit'
+import { createTestDatabase, startFakeProvider, startGateway, startUpstream, type GatewayProcess } from '@switchyard/test-kit'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -120,6 +120,40 @@ describe('npm start entry point', () => {
     } finally {
       await g.stop()
       await db.drop()
+    }
+  })
+})
+
+describe('npm start: AI-aware balancing in one process (memory store)', () => {
+  test('a 429 cools the target down, the request fails over, and the health view shows it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-gw-ai-'))
+    after(() => rmSync(dir, { recursive: true, force: true }))
+    const [p0, p1] = await Promise.all([startFakeProvider('p0'), startFakeProvider('p1')])
+    const g = await startGateway({ SWITCHYARD_DATA_DIR: dir })
+    try {
+      let r = await form(`${g.admin}/upstreams`, 'POST', { name: 'llm.pool', 'ai.default_cooldown': '30', slow_start: '0' })
+      assert.equal(r.status, 201, JSON.stringify(r.body))
+      for (const p of [p0, p1]) assert.equal((await form(`${g.admin}/upstreams/llm.pool/targets`, 'POST', { target: p.address })).status, 201)
+      r = await form(`${g.admin}/services`, 'POST', { name: 'pool', host: 'llm.pool' })
+      assert.equal((await form(`${g.admin}/services/pool/routes`, 'POST', { 'paths[]': '/pool' })).status, 201)
+      p0.script({ status: 429 }, { status: 429 })
+      p1.script({ status: 429 }, { status: 429 })
+      // Rate limited without a hint: the default cooldown; each request fails over to the other.
+      const first = await fetch(`${g.proxy}/pool/v1/chat/completions`, { method: 'POST', body: '{"model":"m"}' })
+      assert.equal(first.status, 429)
+      assert.equal(first.headers.get('retry-after'), '30')
+      assert.deepEqual(await first.json(), { message: 'All upstream targets are rate limited; retry later' })
+      const health = (await (await fetch(`${g.admin}/upstreams/llm.pool/health`)).json()) as {
+        data: { data: { ai: { cooldown_reason: string | null; cooldown_until: number | null } } }[]
+      }
+      for (const t of health.data) {
+        assert.equal(t.data.ai.cooldown_reason, 'rate_limited')
+        assert.ok(t.data.ai.cooldown_until! * 1000 > Date.now() + 25_000)
+      }
+      assert.equal(p0.requests.length + p1.requests.length, 2)
+    } finally {
+      await g.stop()
+      await Promise.all([p0.close(), p1.close()])
     }
   })
 })
