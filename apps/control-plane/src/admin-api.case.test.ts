@@ -4,6 +4,8 @@
 // per file; the tables are emptied before every test.
 
 import { after, afterEach, before, beforeEach, describe } from 'node:test'
+import { runConsumerCases } from './admin-api/consumers.case.test.js'
+import { runKeyAuthCases } from './admin-api/key-auth.case.test.js'
 import { runDecodingCases } from './admin-api/decoding.case.test.js'
 import { runHealthCases } from './admin-api/health.case.test.js'
 import { runMalformedInputCases } from './admin-api/malformed-input.case.test.js'
@@ -38,5 +40,7 @@ export function runAdminApiSuite(name: string, openDatabaseUrl: OpenDatabaseUrl)
     describe('seed curl script', () => runSeedScriptCase(h))
     describe('health endpoints', () => runHealthCases(h))
     describe('plugins and schemas', () => runPluginCases(h))
+    describe('consumers', () => runConsumerCases(h))
+    describe('key-auth credentials', () => runKeyAuthCases(h))
   })
 }

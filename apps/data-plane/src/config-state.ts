@@ -51,6 +51,8 @@ export class ConfigState {
     services: new Map(),
     routes: new Map(),
     plugins: new Map(),
+    consumers: new Map(),
+    keyauth_credentials: new Map(),
   }
   private readonly balancers = new Map<string, BalancedUpstream>()
   private readonly upstreamIdByName = new Map<string, string>()
@@ -58,6 +60,9 @@ export class ConfigState {
   private hashCache: { version: number; hash: string } | undefined
   /** Bumped on every plugin change, so plugin lookups can cache per version. */
   pluginsVersion = 0
+  /** key-auth credentials by key; rebuilt after a credential or consumer change. */
+  private keyIndex: Map<string, EntityJson> | undefined
+  private usernameIndex: Map<string, EntityJson> | undefined
 
   /** Told after every change: the upstream whose balancer changed, or undefined for "all". */
   onChange: ((upstreamId: string | undefined) => void) | undefined
@@ -67,13 +72,15 @@ export class ConfigState {
   /** Replaces the whole configuration. Balancers of upstreams that still exist keep their state. */
   loadSnapshot(snapshot: Snapshot): void {
     for (const kind of Object.keys(this.entities) as EntityKind[]) {
-      this.entities[kind] = new Map(snapshot.entities[kind].map((e) => [String(e['id']), e]))
+      // A snapshot from an older control plane may lack newer kinds.
+      this.entities[kind] = new Map((snapshot.entities[kind] ?? []).map((e) => [String(e['id']), e]))
     }
     const keep = new Set(this.entities.upstreams.keys())
     for (const id of [...this.balancers.keys()]) if (!keep.has(id)) this.dropBalancer(id)
     for (const u of this.entities.upstreams.values()) this.syncUpstream(u)
     this.routerCache = undefined
     this.pluginsVersion++
+    this.dropIndexes()
     this.version = snapshot.version
     this.onChange?.(undefined)
   }
@@ -87,8 +94,11 @@ export class ConfigState {
       const old = map.get(event.id) ?? payload
       map.delete(event.id)
       if (event.entity === 'upstreams') this.dropUpstream(event.id)
-      // Deleting a route or service cascades to its plugins, as in the database.
-      if (event.entity === 'routes' || event.entity === 'services') this.dropPluginsOf(event.entity, event.id)
+      // Deleting a route, service or consumer cascades to its plugins, as in the database.
+      if (event.entity === 'routes' || event.entity === 'services' || event.entity === 'consumers') {
+        this.dropPluginsOf(event.entity, event.id)
+      }
+      if (event.entity === 'consumers') this.dropChildren('keyauth_credentials', 'consumer', event.id)
       if (event.entity === 'targets' && old) {
         const uid = upstreamIdOf(old)
         if (uid) this.balancers.get(uid)?.balancer.removeTarget(event.id)
@@ -105,6 +115,7 @@ export class ConfigState {
     }
     if (event.entity === 'routes' || event.entity === 'services') this.routerCache = undefined
     if (event.entity === 'plugins') this.pluginsVersion++
+    if (event.entity === 'keyauth_credentials' || event.entity === 'consumers') this.dropIndexes()
     this.version = event.version
     if (event.entity === 'upstreams') this.onChange?.(event.id)
     else if (event.entity === 'targets') {
@@ -147,6 +158,8 @@ export class ConfigState {
         services: this.list('services'),
         routes: this.list('routes'),
         plugins: this.list('plugins'),
+        consumers: this.list('consumers'),
+        keyauth_credentials: this.list('keyauth_credentials'),
       },
     }
   }
@@ -157,6 +170,42 @@ export class ConfigState {
       this.hashCache = { version: this.version, hash: configHash(this.snapshot().entities) }
     }
     return this.hashCache.hash
+  }
+
+  /** The key-auth credential with this key, unless it expired (`ttl` is its expiry, epoch s). */
+  credentialByKey(key: string, nowMs: number): EntityJson | undefined {
+    if (!this.keyIndex) {
+      this.keyIndex = new Map()
+      for (const c of this.entities.keyauth_credentials.values()) {
+        if (typeof c['key'] === 'string') this.keyIndex.set(c['key'], c)
+      }
+    }
+    const found = this.keyIndex.get(key)
+    const ttl = found?.['ttl']
+    if (typeof ttl === 'number' && ttl * 1000 <= nowMs) return undefined
+    return found
+  }
+
+  consumerById(id: string): EntityJson | undefined {
+    return this.entities.consumers.get(id)
+  }
+
+  /** A consumer by id, else by username (how Kong loads an `anonymous` consumer). */
+  consumerByIdOrUsername(value: string): EntityJson | undefined {
+    const byId = this.entities.consumers.get(value.toLowerCase())
+    if (byId) return byId
+    if (!this.usernameIndex) {
+      this.usernameIndex = new Map()
+      for (const c of this.entities.consumers.values()) {
+        if (typeof c['username'] === 'string') this.usernameIndex.set(c['username'], c)
+      }
+    }
+    return this.usernameIndex.get(value)
+  }
+
+  private dropIndexes(): void {
+    this.keyIndex = undefined
+    this.usernameIndex = undefined
   }
 
   list(kind: EntityKind): EntityJson[] {
@@ -187,8 +236,13 @@ export class ConfigState {
     this.balancers.set(id, { entity, balancer })
   }
 
-  private dropPluginsOf(kind: 'routes' | 'services', id: string): void {
-    const field = kind === 'routes' ? 'route' : 'service'
+  private dropChildren(kind: EntityKind, field: string, parentId: string): void {
+    const map = this.entities[kind]
+    for (const [cid, c] of map) if ((c[field] as { id?: string } | null)?.id === parentId) map.delete(cid)
+  }
+
+  private dropPluginsOf(kind: 'routes' | 'services' | 'consumers', id: string): void {
+    const field = kind === 'routes' ? 'route' : kind === 'services' ? 'service' : 'consumer'
     for (const [pid, p] of this.entities.plugins) {
       if ((p[field] as { id?: string } | null)?.id === id) {
         this.entities.plugins.delete(pid)

@@ -11,10 +11,12 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import http from 'node:http'
 import type { Duplex } from 'node:stream'
+import type { EntityJson } from '@switchyard/cluster'
 import type { BalancedUpstream, ConfigState } from './config-state.js'
 import { hashValue } from './hash-input.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { PROXY_ERRORS, type ProxyError } from './proxy-errors.js'
+import { RequestEdits } from './request-edits.js'
 import type { RouteMatch } from './router.js'
 import { classifyError, UpstreamPools, type FailureKind } from './upstream-pools.js'
 
@@ -31,6 +33,12 @@ export interface AttemptOutcome {
   failure?: FailureKind
 }
 
+/** Who sent the request, once an auth plugin identified it (Kong's kong.client.authenticate). */
+export interface Authenticated {
+  consumer: EntityJson | null
+  credential: EntityJson | null
+}
+
 /** What plugins see in their access phase. */
 export interface AccessContext {
   req: http.IncomingMessage
@@ -38,6 +46,14 @@ export interface AccessContext {
   /** Client address as the proxy saw it. */
   clientIp: string
   upstream: BalancedUpstream | undefined
+  /** Raw query string without `?`. */
+  query: string
+  /** Set by an auth plugin; later plugins and the balancer read it. */
+  auth?: Authenticated | undefined
+  /** Changes to the upstream request (headers, query, body). */
+  edits: RequestEdits
+  /** The request body, read once and then also sent upstream. */
+  body(): Promise<Buffer>
 }
 
 /** A plugin's verdict: answer the request itself, and/or add headers to the response. */
@@ -141,6 +157,11 @@ function requestHeadBytes(req: http.IncomingMessage): number {
   return n + 2
 }
 
+function idOf(entity: EntityJson | null | undefined): string | undefined {
+  const id = entity?.['id']
+  return typeof id === 'string' ? id : undefined
+}
+
 function splitUrl(url: string): { path: string; query: string } {
   const q = url.indexOf('?')
   return q === -1 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) }
@@ -192,6 +213,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     let source: 'service' | 'kong' = 'kong'
     let tapResult: unknown
     let extraHeaders: Record<string, string> = {}
+    let consumerName: string | undefined
     res.once('close', () => {
       deps.onRequestEnd?.({
         source,
@@ -204,6 +226,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         totalMs: performance.now() - started,
         requestBytes: requestHeadBytes(req) + requestBytes,
         responseBytes: Math.max(0, socket.bytesWritten - writtenBefore),
+        ...(consumerName !== undefined ? { consumer: consumerName } : {}),
       })
     })
     if (!match) return sendError(res, PROXY_ERRORS.NO_ROUTE)
@@ -218,8 +241,21 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     const service = match.service
     if (!service) return sendError(res, PROXY_ERRORS.NO_SERVICE)
     upstream = deps.state.upstreamByName(service.host)
+    let accessCtx: AccessContext | undefined
+    let bodyRead: Promise<Buffer> | undefined
     if (deps.access) {
-      const verdict = await deps.access({ req, match, clientIp: req.socket.remoteAddress ?? '', upstream })
+      accessCtx = {
+        req,
+        match,
+        clientIp: req.socket.remoteAddress ?? '',
+        upstream,
+        query,
+        edits: new RequestEdits(),
+        body: () => (bodyRead ??= readBody(req)),
+      }
+      const verdict = await deps.access(accessCtx)
+      const username = accessCtx.auth?.consumer?.['username']
+      if (typeof username === 'string') consumerName = username
       if (verdict?.headers) extraHeaders = verdict.headers
       if (verdict?.response) {
         const r = verdict.response
@@ -240,7 +276,10 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     const buffered = match.route.request_buffering !== false
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
     // No body at all: nothing to read or stream, and any attempt can be repeated.
-    const body = !hasBody ? null : buffered ? await readBody(req) : undefined
+    const edits = accessCtx?.edits
+    const auth = accessCtx?.auth
+    let body = !hasBody ? null : bodyRead ? await bodyRead : buffered ? await readBody(req) : undefined
+    if (edits?.body) body = edits.body
     requestBytes = body?.length ?? Number(req.headers['content-length'] ?? 0)
     const replayable = body !== undefined || req.headers['content-length'] === '0'
     const method = req.method ?? 'GET'
@@ -249,6 +288,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     let hash: string | undefined
     if (upstream) {
       const hv = hashValue(upstream.entity, { path: match.path, query, headers: distinctHeaders }, {
+        consumerId: idOf(auth?.consumer),
+        credentialId: idOf(auth?.credential),
         clientIp: req.socket.remoteAddress,
         uriCaptures: match.uriCaptures,
         randomId: randomUUID,
@@ -287,7 +328,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       }
       const attemptStart = performance.now()
       const pool = pools.get(peer.host, peer.port, timeouts)
-      const headers = upstreamRequestHeaders(req.headers, {
+      const forwarded = upstreamRequestHeaders(req.headers, {
         clientIp: req.socket.remoteAddress ?? '',
         proto: 'http',
         host: req.headers.host,
@@ -296,7 +337,9 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         prefix: match.prefix,
         upstreamHost: match.upstreamHost ?? hostHeaderFor(peer, upstream),
       })
-      const upstreamPath = query ? `${match.upstreamPath}?${query}` : match.upstreamPath
+      const headers = edits ? edits.applyHeaders(forwarded) : forwarded
+      const upstreamQuery = edits ? edits.applyQuery(query) : query
+      const upstreamPath = upstreamQuery ? `${match.upstreamPath}?${upstreamQuery}` : match.upstreamPath
       try {
         const response = await pool.request({
           method: method as 'GET',

@@ -26,7 +26,7 @@ export const fx = {
 export function snapshotOf(entities: Partial<Snapshot['entities']>, version = 1): Snapshot {
   return {
     version,
-    entities: { upstreams: [], targets: [], services: [], routes: [], plugins: [], ...entities },
+    entities: { upstreams: [], targets: [], services: [], routes: [], plugins: [], consumers: [], keyauth_credentials: [], ...entities },
   }
 }
 

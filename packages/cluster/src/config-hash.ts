@@ -17,10 +17,11 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`
 }
 
-export function configHash(entities: Readonly<Record<EntityKind, Iterable<EntityJson>>>): string {
+/** Kinds missing from `entities` hash as empty (a snapshot from an older node). */
+export function configHash(entities: Readonly<Partial<Record<EntityKind, Iterable<EntityJson>>>>): string {
   const hash = createHash('md5')
   for (const kind of ENTITY_KINDS) {
-    const sorted = [...entities[kind]].sort((a, b) => (String(a['id']) < String(b['id']) ? -1 : 1))
+    const sorted = [...(entities[kind] ?? [])].sort((a, b) => (String(a['id']) < String(b['id']) ? -1 : 1))
     hash.update(`${kind}:`)
     for (const e of sorted) hash.update(canonicalJson(e) + '\n')
   }

@@ -23,7 +23,7 @@ class MemorySource implements FollowerSource {
   async snapshot(): Promise<Snapshot> {
     this.snapshots++
     const latest = this.events.at(-1)?.version ?? 0
-    return { version: latest, entities: { upstreams: [], targets: [], services: [], routes: [], plugins: [] } }
+    return { version: latest, entities: { upstreams: [], targets: [], services: [], routes: [], plugins: [], consumers: [], keyauth_credentials: [] } }
   }
 
   async eventsAfter(version: number): Promise<EventsPage> {

@@ -1,8 +1,23 @@
 // What the control plane hands to data planes: versioned change events (the outbox rows) and
 // full snapshots. Entities travel as Kong's JSON; data planes read only the fields they need.
 
-export type EntityKind = 'upstreams' | 'targets' | 'services' | 'routes' | 'plugins'
-export const ENTITY_KINDS: readonly EntityKind[] = ['upstreams', 'targets', 'services', 'routes', 'plugins']
+export type EntityKind =
+  | 'upstreams'
+  | 'targets'
+  | 'services'
+  | 'routes'
+  | 'plugins'
+  | 'consumers'
+  | 'keyauth_credentials'
+export const ENTITY_KINDS: readonly EntityKind[] = [
+  'upstreams',
+  'targets',
+  'services',
+  'routes',
+  'plugins',
+  'consumers',
+  'keyauth_credentials',
+]
 
 export type EntityJson = Record<string, unknown>
 

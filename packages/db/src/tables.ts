@@ -109,6 +109,15 @@ export const routes = pgTable(
   (t) => [index('routes_service_id_idx').on(t.service_id)]
 )
 
+export const consumers = pgTable('consumers', {
+  id: uuid('id').primaryKey(),
+  created_at: bigint('created_at', { mode: 'number' }).notNull(),
+  updated_at: bigint('updated_at', { mode: 'number' }).notNull(),
+  username: text('username').unique('consumers_username_key'),
+  custom_id: text('custom_id').unique('consumers_custom_id_key'),
+  tags: text('tags').array(),
+})
+
 export const plugins = pgTable(
   'plugins',
   {
@@ -119,8 +128,7 @@ export const plugins = pgTable(
     instance_name: text('instance_name').unique('plugins_instance_name_key'),
     route_id: uuid('route_id').references(() => routes.id, { onDelete: 'cascade' }),
     service_id: uuid('service_id').references(() => services.id, { onDelete: 'cascade' }),
-    // Consumers are not served yet; the column keeps Kong's shape.
-    consumer_id: uuid('consumer_id'),
+    consumer_id: uuid('consumer_id').references(() => consumers.id, { onDelete: 'cascade' }),
     config: jsonb('config').notNull(),
     protocols: text('protocols').array().notNull(),
     enabled: boolean('enabled').notNull(),
@@ -128,6 +136,22 @@ export const plugins = pgTable(
   },
   // One instance per plugin name and scope; a missing scope counts as equal (global plugins).
   (t) => [unique('plugins_name_route_id_service_id_consumer_id_key').on(t.name, t.route_id, t.service_id, t.consumer_id).nullsNotDistinct()]
+)
+
+export const keyauthCredentials = pgTable(
+  'keyauth_credentials',
+  {
+    id: uuid('id').primaryKey(),
+    created_at: bigint('created_at', { mode: 'number' }).notNull(),
+    consumer_id: uuid('consumer_id')
+      .notNull()
+      .references(() => consumers.id, { onDelete: 'cascade' }),
+    key: text('key').unique('keyauth_credentials_key_key'),
+    tags: text('tags').array(),
+    // Expiry in epoch seconds (Kong keeps a timestamp); null: never expires.
+    ttl: bigint('ttl', { mode: 'number' }),
+  },
+  (t) => [index('keyauth_credentials_consumer_id_idx').on(t.consumer_id)]
 )
 
 /**
@@ -143,4 +167,12 @@ export const configEvents = pgTable('config_events', {
   created_at: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
 })
 
-export const TABLES = { upstreams, targets, services, routes, plugins } as const
+export const TABLES = {
+  upstreams,
+  targets,
+  services,
+  routes,
+  consumers,
+  plugins,
+  keyauth_credentials: keyauthCredentials,
+} as const

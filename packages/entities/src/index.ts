@@ -11,6 +11,8 @@ export { upstreams, checkUpstreamName, ALGORITHMS, HASH_ON } from './upstreams.j
 export { targets, normalizeTarget, DEFAULT_TARGET_PORT, INVALID_TARGET } from './targets.js'
 export { services, parseServiceUrl, PROTOCOLS } from './services.js'
 export { routes } from './routes.js'
+export { consumers } from './consumers.js'
+export { keyauthCredentials } from './keyauth-credentials.js'
 export { validateEntity } from './validate.js'
 export { withDefaults, mergeUpdate } from './defaults.js'
 export { prepareCreate, prepareUpdate, type WriteContext, type WriteResult } from './write.js'

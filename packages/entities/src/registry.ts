@@ -1,5 +1,7 @@
 // The entities the Admin API serves, by collection name.
 
+import { consumers } from './consumers.js'
+import { keyauthCredentials } from './keyauth-credentials.js'
 import { plugins } from './plugins.js'
 import { routes } from './routes.js'
 import type { EntityDefinition } from './schema.js'
@@ -7,7 +9,15 @@ import { services } from './services.js'
 import { targets } from './targets.js'
 import { upstreams } from './upstreams.js'
 
-export const ENTITIES = { upstreams, targets, services, routes, plugins } as const satisfies Record<
+export const ENTITIES = {
+  upstreams,
+  targets,
+  services,
+  routes,
+  consumers,
+  plugins,
+  keyauth_credentials: keyauthCredentials,
+} as const satisfies Record<
   string,
   EntityDefinition
 >

@@ -11,7 +11,7 @@ function fieldJson(field: Field): Json {
   if (field.required) out['required'] = true
   if (field.auto) {
     out['auto'] = true
-    if (field.auto !== 'uuid') out['timestamp'] = true
+    if (field.auto !== 'uuid' && field.auto !== 'random') out['timestamp'] = true
   }
   if (field.default !== undefined && field.type !== 'record') out['default'] = field.default
   switch (field.type) {
@@ -58,6 +58,8 @@ function checksJson(def: EntityDefinition): Json[] {
       out.push({ conditional: { if_field, if_match: { one_of: if_match }, then_field, then_match } })
     } else if ('distinct' in c) {
       out.push({ distinct: c.distinct })
+    } else if ('at_least_one_of' in c) {
+      out.push({ at_least_one_of: c.at_least_one_of })
     }
   }
   return out

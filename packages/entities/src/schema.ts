@@ -11,7 +11,7 @@ interface FieldBase {
   /** Default written once, here; deep-copied on use. */
   default?: unknown
   /** Set by the server (ids, timestamps); accepted from input but never required. */
-  auto?: 'uuid' | 'timestamp' | 'timestamp_ms'
+  auto?: 'uuid' | 'timestamp' | 'timestamp_ms' | 'random'
   description?: string
 }
 
@@ -83,6 +83,8 @@ export type EntityCheck =
       }
     }
   | { distinct: readonly [string, string] }
+  /** At least one of the fields is non-null; runs even when fields have errors, as in Kong. */
+  | { at_least_one_of: readonly string[] }
   | { custom: (entity: Entity) => EntityCheckResult | undefined }
 
 /** What a custom entity check reports: entity-level messages and/or field messages. */
@@ -104,6 +106,13 @@ export interface EntityDefinition {
   unique?: readonly (string | readonly string[])[]
   fields: Fields
   entity_checks?: readonly EntityCheck[]
+  /** The collection's name in Admin API paths when it differs from `name` ("key-auths"). */
+  admin_api_name?: string
+  /**
+   * Rows may expire (Kong's `ttl = true`): the stored `ttl` field holds the expiry in epoch
+   * seconds; the Admin API takes and shows the remaining seconds, and expired rows are not read.
+   */
+  ttl?: boolean
   /**
    * Rewrites input before defaults and validation: shorthands (service `url`), couplings
    * (upstream `hash_on` ↔ `algorithm`) and defaults that depend on other fields (grpc routes).

@@ -8,7 +8,7 @@ import { MSG } from './messages.js'
 import type { FieldError, FieldErrors } from './errors.js'
 import { getOwn, setOwn } from './own.js'
 import { ENTITIES } from './registry.js'
-import type { Entity, EntityDefinition, Field } from './schema.js'
+import type { Entity, EntityDefinition, Field, WriteOp } from './schema.js'
 import { isUuid } from './typedefs.js'
 
 type Checker = (value: unknown) => string | undefined
@@ -275,7 +275,7 @@ function errorsOf(validate: Validator, value: unknown): FieldErrors {
 const isNull = (v: unknown) => v === null || v === undefined
 
 /** Runs Kong's entity checks on top of field errors (conditional, distinct, custom). */
-function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors): void {
+function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors, op: WriteOp): void {
   const entityMsgs: string[] = []
   const hadFieldErrors = Object.keys(errors).length > 0
   for (const check of def.entity_checks ?? []) {
@@ -297,6 +297,9 @@ function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors
         errors[c.then_field] = msg
         entityMsgs.push(MSG.conditional(c.if_field))
       }
+    } else if ('at_least_one_of' in check) {
+      const names = check.at_least_one_of
+      if (names.every((n) => isNull(entity[n]))) entityMsgs.push(MSG.atLeastOneOf(names, op === 'update'))
     } else if ('distinct' in check) {
       const [a, b] = check.distinct
       if (errors[a] !== undefined || errors[b] !== undefined) continue
@@ -311,8 +314,12 @@ function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors
 }
 
 /** Validates a full entity; returns Kong's field-error tree or undefined when valid. */
-export function validateEntity(def: EntityDefinition, entity: Entity): FieldErrors | undefined {
+export function validateEntity(
+  def: EntityDefinition,
+  entity: Entity,
+  op: WriteOp = 'insert'
+): FieldErrors | undefined {
   const errors = fieldErrors(def, entity)
-  entityErrors(def, entity, errors)
+  entityErrors(def, entity, errors, op)
   return Object.keys(errors).length > 0 ? errors : undefined
 }

@@ -27,8 +27,8 @@ function stamp(def: EntityDefinition, entity: Entity, now: number, keepCreated: 
   }
 }
 
-function finish(def: EntityDefinition, entity: Entity): WriteResult {
-  const errors = validateEntity(def, entity)
+function finish(def: EntityDefinition, entity: Entity, op: WriteOp): WriteResult {
+  const errors = validateEntity(def, entity, op)
   if (errors) return { ok: false, error: schemaViolation(errors) }
   dedupeSets(def.fields, entity)
   return { ok: true, entity }
@@ -62,8 +62,14 @@ export function prepareCreate(
     entity['created_at'] = stored['created_at']
   }
   stamp(def, entity, ctx.now, true)
+  for (const [name, field] of Object.entries(def.fields)) {
+    // Kong's `auto = true` strings: a random 32-hex-digit value when none is given.
+    if (field.auto === 'random' && (entity[name] === undefined || entity[name] === null)) {
+      entity[name] = ctx.newId().replaceAll('-', '')
+    }
+  }
   const d = def.variant?.(entity) ?? def
-  return finish(d, withDefaults(d.fields, entity))
+  return finish(d, withDefaults(d.fields, entity), op)
 }
 
 /** Builds the row for a PATCH: the input is merged into the stored row, then validated. */
@@ -81,5 +87,5 @@ export function prepareUpdate(
   const d = def.variant?.({ ...stored, ...patch }) ?? def
   const merged = mergeUpdate(d.fields, stored, patch)
   stamp(d, merged, ctx.now, true)
-  return finish(d, withDefaults(d.fields, merged))
+  return finish(d, withDefaults(d.fields, merged), 'update')
 }

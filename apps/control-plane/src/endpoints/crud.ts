@@ -23,6 +23,22 @@ import { writeContext, type AdminDeps } from './context.js'
 import { createEntity } from './create.js'
 import { fail } from './fail.js'
 import { lookupEntity, notFoundError, resolveForeign } from './lookup.js'
+import { presentEntity, ttlFromInput } from './ttl.js'
+
+/** The collection's name in URLs (`key-auths` for keyauth_credentials). */
+export function collectionPath(dao: EntityDao): string {
+  return dao.def.admin_api_name ?? dao.def.name
+}
+
+function present(deps: AdminDeps, dao: EntityDao, entity: Entity): Entity {
+  return presentEntity(dao.def, entity, deps.now())
+}
+
+/** Input rewrites every write shares: `ttl` seconds into an expiry. */
+function prepareInput(deps: AdminDeps, dao: EntityDao, input: Entity): void {
+  const err = ttlFromInput(dao.def, input, deps.now())
+  if (err) fail(err)
+}
 
 /** A parent in a nested path: its DAO, URL parameter and the child's foreign field. */
 export interface ParentSpec {
@@ -77,12 +93,12 @@ export function collectionHandlers(deps: AdminDeps, dao: EntityDao, parent?: Par
         ...(tags ? { tags } : {}),
         ...(parent && parentId ? { parent: { field: parent.field, id: parentId } } : {}),
       })
-      const body: Record<string, unknown> = { data: page.data, next: null }
+      const body: Record<string, unknown> = { data: page.data.map((e) => present(deps, dao, e)), next: null }
       if (page.nextAfterId) {
         const offset = encodeOffset(page.nextAfterId)
         const base = parent
-          ? `/${parent.dao.def.name}/${ctx.params[parent.param]}/${parent.listSuffix ?? dao.def.name}`
-          : `/${dao.def.name}`
+          ? `/${collectionPath(parent.dao)}/${ctx.params[parent.param]}/${parent.listSuffix ?? collectionPath(dao)}`
+          : `/${collectionPath(dao)}`
         body['next'] = parent
           ? nextLink(base, offset)
           : nextLink(base, offset, { tags: ctx.query['tags'], size: ctx.query['size'] })
@@ -100,8 +116,9 @@ export function collectionHandlers(deps: AdminDeps, dao: EntityDao, parent?: Par
       const input = await ctx.input(dao.def)
       if (!input) return
       if (parent && parentEntity) input[parent.field] = { id: parentEntity['id'] }
+      prepareInput(deps, dao, input)
       const created = await createEntity(deps, dao, input)
-      sendJson(ctx.res, 201, created)
+      sendJson(ctx.res, 201, present(deps, dao, created))
     },
   }
 }
@@ -187,7 +204,7 @@ export function entityHandlers(
       const found = await find(ctx)
       if (!found) return
       if (!found.entity) return sendMessage(ctx.res, 404, 'Not found')
-      sendJson(ctx.res, 200, found.entity)
+      sendJson(ctx.res, 200, present(deps, dao, found.entity))
     },
 
     async PATCH(ctx) {
@@ -200,7 +217,8 @@ export function entityHandlers(
       const input = await ctx.input(dao.def, undefined, found.entity)
       if (!input) return
       if (parent) input[parent.field] = { id: found.parentId }
-      sendJson(ctx.res, 200, await patchEntity(deps, dao, found.entity, input))
+      prepareInput(deps, dao, input)
+      sendJson(ctx.res, 200, present(deps, dao, await patchEntity(deps, dao, found.entity, input)))
     },
 
     async PUT(ctx) {
@@ -211,7 +229,8 @@ export function entityHandlers(
       // The path's key wins over the body's.
       Object.assign(input, found.key)
       if (parent) input[parent.field] = { id: found.parentId }
-      sendJson(ctx.res, 200, await upsertEntity(deps, dao, found.entity, input))
+      prepareInput(deps, dao, input)
+      sendJson(ctx.res, 200, present(deps, dao, await upsertEntity(deps, dao, found.entity, input)))
     },
 
     async DELETE(ctx) {
