@@ -37,6 +37,7 @@ const cp = await createControlPlane({
   log,
   onCommit: (events) => publisher?.committed(events),
   configuration: { ...config.configuration, role: config.role },
+  role: config.role,
 })
 
 
