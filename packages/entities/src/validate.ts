@@ -233,7 +233,29 @@ function keywordRank(e: ErrorObject): number {
 function fieldErrors(def: EntityDefinition, entity: Entity): FieldErrors {
   const errors = errorsOf(validatorFor(def), entity)
   checkKeylessForeign(def, entity, errors)
+  mapErrorsAsKong(def, entity, errors)
   return errors
+}
+
+/**
+ * Kong reports a map's errors on the map itself: a key or value of the wrong type as one
+ * message (`headers: "expected an array"`), errors inside a value's array by position
+ * (`headers: ["expected a string"]`); a JSON array given for a map has number keys, so
+ * "expected a string".
+ */
+function mapErrorsAsKong(def: EntityDefinition, entity: Entity, errors: FieldErrors): void {
+  for (const [name, field] of Object.entries(def.fields)) {
+    if (field.type !== 'map') continue
+    const value = entity[name]
+    if (Array.isArray(value) && value.length > 0) {
+      errors[name] = MSG.TYPE.string
+      continue
+    }
+    const err = errors[name]
+    if (err === undefined || typeof err === 'string' || Array.isArray(err)) continue
+    const first = Object.values(err)[0]
+    if (first !== undefined) errors[name] = first
+  }
 }
 
 const isMissingKey = (err: FieldError | undefined) =>

@@ -2,7 +2,7 @@
 // couplings (`prepare`), auto fields (id, timestamps), defaults or merge with the stored row,
 // validation, set de-duplication. Pure: the clock and the id generator are arguments.
 
-import { dedupeSets, mergeUpdate, withDefaults } from './defaults.js'
+import { coerceEmptyTables, dedupeSets, mergeUpdate, withDefaults } from './defaults.js'
 import { schemaViolation, type KongError } from './errors.js'
 import type { Entity, EntityDefinition, WriteOp } from './schema.js'
 import { validateEntity } from './validate.js'
@@ -54,6 +54,7 @@ export function prepareCreate(
   stored?: Entity
 ): WriteResult {
   const entity: Entity = structuredClone(input)
+  coerceEmptyTables((def.variant?.(entity) ?? def).fields, entity)
   const prepError = runPrepare(def, entity, op)
   if (prepError) return { ok: false, error: prepError }
   if (entity['id'] === undefined || entity['id'] === null) entity['id'] = stored?.['id'] ?? ctx.newId()
@@ -80,6 +81,7 @@ export function prepareUpdate(
   ctx: WriteContext
 ): WriteResult {
   const patch: Entity = structuredClone(input)
+  coerceEmptyTables((def.variant?.({ ...stored, ...patch }) ?? def).fields, patch)
   const prepError = runPrepare(def, patch, 'update')
   if (prepError) return { ok: false, error: prepError }
   // The primary key and creation time of an existing row do not change on PATCH.
