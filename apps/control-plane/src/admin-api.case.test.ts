@@ -4,6 +4,7 @@
 // per file; the tables are emptied before every test.
 
 import { after, afterEach, before, beforeEach, describe } from 'node:test'
+import { runCertificateCases } from './admin-api/certificates.case.test.js'
 import { runDecodingCases } from './admin-api/decoding.case.test.js'
 import { runHealthCases } from './admin-api/health.case.test.js'
 import { runMalformedInputCases } from './admin-api/malformed-input.case.test.js'
@@ -38,5 +39,6 @@ export function runAdminApiSuite(name: string, openDatabaseUrl: OpenDatabaseUrl)
     describe('seed curl script', () => runSeedScriptCase(h))
     describe('health endpoints', () => runHealthCases(h))
     describe('plugins and schemas', () => runPluginCases(h))
+    describe('certificates, SNIs and CA certificates', () => runCertificateCases(h))
   })
 }

@@ -40,6 +40,9 @@ export class Store {
       services: new EntityDao(ENTITIES.services, TABLES.services),
       routes: new EntityDao(ENTITIES.routes, TABLES.routes),
       plugins: new EntityDao(ENTITIES.plugins, TABLES.plugins),
+      certificates: new EntityDao(ENTITIES.certificates, TABLES.certificates),
+      snis: new EntityDao(ENTITIES.snis, TABLES.snis),
+      ca_certificates: new EntityDao(ENTITIES.ca_certificates, TABLES.ca_certificates),
     }
   }
 
@@ -139,7 +142,13 @@ export class Store {
       const services = await this.daos.services.all(q)
       const routes = await this.daos.routes.all(q)
       const plugins = await this.daos.plugins.all(q)
-      return { version, entities: { upstreams, targets, services, routes, plugins } }
+      const certificates = await this.daos.certificates.all(q)
+      const snis = await this.daos.snis.all(q)
+      const ca_certificates = await this.daos.ca_certificates.all(q)
+      return {
+        version,
+        entities: { upstreams, targets, services, routes, plugins, certificates, snis, ca_certificates },
+      }
     })
   }
 }

@@ -26,6 +26,8 @@ export const MSG = {
   oneOf: (values: readonly (string | number)[]) => `expected one of: ${values.join(', ')}`,
   invalidValue: (v: string) => `invalid value: ${v}`,
   conditional: (field: string) => `failed conditional validation given value of field '${field}'`,
+  mutuallyRequired: (names: readonly string[]) =>
+    `all or none of these fields must be set: ${names.map((n) => `'${n}'`).join(', ')}`,
   distinct: (a: string, b: string) => `values of these fields must be distinct: '${a}', '${b}'`,
   invalidTag: (t: string) =>
     `invalid tag '${t}': expected printable ascii (except \`,\` and \`/\`) or valid utf-8 sequences`,

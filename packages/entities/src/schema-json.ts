@@ -13,6 +13,7 @@ function fieldJson(field: Field): Json {
     out['auto'] = true
     if (field.auto !== 'uuid') out['timestamp'] = true
   }
+  if (field.transient) out['transient'] = true
   if (field.default !== undefined && field.type !== 'record') out['default'] = field.default
   switch (field.type) {
     case 'string':
@@ -58,6 +59,8 @@ function checksJson(def: EntityDefinition): Json[] {
       out.push({ conditional: { if_field, if_match: { one_of: if_match }, then_field, then_match } })
     } else if ('distinct' in c) {
       out.push({ distinct: c.distinct })
+    } else if ('mutually_required' in c) {
+      out.push({ mutually_required: c.mutually_required })
     }
   }
   return out

@@ -12,6 +12,8 @@ interface FieldBase {
   default?: unknown
   /** Set by the server (ids, timestamps); accepted from input but never required. */
   auto?: 'uuid' | 'timestamp' | 'timestamp_ms'
+  /** Accepted and validated but not stored in the entity's row (a certificate's `snis`). */
+  transient?: boolean
   description?: string
 }
 
@@ -83,7 +85,14 @@ export type EntityCheck =
       }
     }
   | { distinct: readonly [string, string] }
-  | { custom: (entity: Entity) => EntityCheckResult | undefined }
+  /** All of these fields set, or none of them. */
+  | { mutually_required: readonly string[] }
+  | { custom: (entity: Entity, ctx: CheckContext) => EntityCheckResult | undefined }
+
+/** What a custom entity check may read besides the entity: the write's clock (ms). */
+export interface CheckContext {
+  now: number
+}
 
 /** What a custom entity check reports: entity-level messages and/or field messages. */
 export interface EntityCheckResult {

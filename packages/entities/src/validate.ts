@@ -8,7 +8,7 @@ import { MSG } from './messages.js'
 import type { FieldError, FieldErrors } from './errors.js'
 import { getOwn, setOwn } from './own.js'
 import { ENTITIES } from './registry.js'
-import type { Entity, EntityDefinition, Field } from './schema.js'
+import type { CheckContext, Entity, EntityDefinition, Field } from './schema.js'
 import { isUuid } from './typedefs.js'
 
 type Checker = (value: unknown) => string | undefined
@@ -275,7 +275,7 @@ function errorsOf(validate: Validator, value: unknown): FieldErrors {
 const isNull = (v: unknown) => v === null || v === undefined
 
 /** Runs Kong's entity checks on top of field errors (conditional, distinct, custom). */
-function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors): void {
+function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors, ctx: CheckContext): void {
   const entityMsgs: string[] = []
   const hadFieldErrors = Object.keys(errors).length > 0
   for (const check of def.entity_checks ?? []) {
@@ -301,8 +301,13 @@ function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors
       const [a, b] = check.distinct
       if (errors[a] !== undefined || errors[b] !== undefined) continue
       if (!isNull(entity[a]) && entity[a] === entity[b]) entityMsgs.push(MSG.distinct(a, b))
+    } else if ('mutually_required' in check) {
+      const names = check.mutually_required
+      if (names.some((n) => errors[n] !== undefined)) continue
+      const set = names.filter((n) => !isNull(entity[n])).length
+      if (set !== 0 && set !== names.length) entityMsgs.push(MSG.mutuallyRequired(names))
     } else if (!hadFieldErrors) {
-      const result = check.custom(entity)
+      const result = check.custom(entity, ctx)
       if (result?.entity) entityMsgs.push(...result.entity)
       if (result?.fields) Object.assign(errors, result.fields)
     }
@@ -311,8 +316,12 @@ function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors
 }
 
 /** Validates a full entity; returns Kong's field-error tree or undefined when valid. */
-export function validateEntity(def: EntityDefinition, entity: Entity): FieldErrors | undefined {
+export function validateEntity(
+  def: EntityDefinition,
+  entity: Entity,
+  ctx: CheckContext = { now: Date.now() }
+): FieldErrors | undefined {
   const errors = fieldErrors(def, entity)
-  entityErrors(def, entity, errors)
+  entityErrors(def, entity, errors, ctx)
   return Object.keys(errors).length > 0 ? errors : undefined
 }

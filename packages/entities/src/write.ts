@@ -27,8 +27,8 @@ function stamp(def: EntityDefinition, entity: Entity, now: number, keepCreated: 
   }
 }
 
-function finish(def: EntityDefinition, entity: Entity): WriteResult {
-  const errors = validateEntity(def, entity)
+function finish(def: EntityDefinition, entity: Entity, now: number): WriteResult {
+  const errors = validateEntity(def, entity, { now })
   if (errors) return { ok: false, error: schemaViolation(errors) }
   dedupeSets(def.fields, entity)
   return { ok: true, entity }
@@ -63,7 +63,7 @@ export function prepareCreate(
   }
   stamp(def, entity, ctx.now, true)
   const d = def.variant?.(entity) ?? def
-  return finish(d, withDefaults(d.fields, entity))
+  return finish(d, withDefaults(d.fields, entity), ctx.now)
 }
 
 /** Builds the row for a PATCH: the input is merged into the stored row, then validated. */
@@ -81,5 +81,5 @@ export function prepareUpdate(
   const d = def.variant?.({ ...stored, ...patch }) ?? def
   const merged = mergeUpdate(d.fields, stored, patch)
   stamp(d, merged, ctx.now, true)
-  return finish(d, withDefaults(d.fields, merged))
+  return finish(d, withDefaults(d.fields, merged), ctx.now)
 }
