@@ -6,6 +6,7 @@
 import { after, afterEach, before, beforeEach, describe } from 'node:test'
 import { runConsumerCases } from './admin-api/consumers.case.test.js'
 import { runKeyAuthCases } from './admin-api/key-auth.case.test.js'
+import { runCertificateCases } from './admin-api/certificates.case.test.js'
 import { runDecodingCases } from './admin-api/decoding.case.test.js'
 import { runHealthCases } from './admin-api/health.case.test.js'
 import { runMalformedInputCases } from './admin-api/malformed-input.case.test.js'
@@ -42,5 +43,6 @@ export function runAdminApiSuite(name: string, openDatabaseUrl: OpenDatabaseUrl)
     describe('plugins and schemas', () => runPluginCases(h))
     describe('consumers', () => runConsumerCases(h))
     describe('key-auth credentials', () => runKeyAuthCases(h))
+    describe('certificates, SNIs and CA certificates', () => runCertificateCases(h))
   })
 }

@@ -4,7 +4,7 @@
 // service change marks the router for a rebuild before the next request.
 
 import { Balancer, isAlgorithmName, type TargetConfig, type UpstreamConfig } from '@switchyard/balancer'
-import { configHash, type ConfigEvent, type EntityJson, type EntityKind, type Snapshot } from '@switchyard/cluster'
+import { configHash, emptyEntities, ENTITY_KINDS, type ConfigEvent, type EntityJson, type EntityKind, type Snapshot } from '@switchyard/cluster'
 import type { RouteConfig, ServiceConfig, UpstreamHashConfig } from './route-types.js'
 import { buildRouter, type Router } from './router.js'
 
@@ -45,15 +45,10 @@ function upstreamIdOf(target: EntityJson): string | undefined {
 
 export class ConfigState {
   version = 0
-  private readonly entities: Record<EntityKind, Map<string, EntityJson>> = {
-    upstreams: new Map(),
-    targets: new Map(),
-    services: new Map(),
-    routes: new Map(),
-    plugins: new Map(),
-    consumers: new Map(),
-    keyauth_credentials: new Map(),
-  }
+  private readonly entities = Object.fromEntries(ENTITY_KINDS.map((k) => [k, new Map()])) as Record<
+    EntityKind,
+    Map<string, EntityJson>
+  >
   private readonly balancers = new Map<string, BalancedUpstream>()
   private readonly upstreamIdByName = new Map<string, string>()
   private routerCache: Router | undefined
@@ -71,8 +66,7 @@ export class ConfigState {
 
   /** Replaces the whole configuration. Balancers of upstreams that still exist keep their state. */
   loadSnapshot(snapshot: Snapshot): void {
-    for (const kind of Object.keys(this.entities) as EntityKind[]) {
-      // A snapshot from an older control plane may lack newer kinds.
+    for (const kind of ENTITY_KINDS) {
       this.entities[kind] = new Map((snapshot.entities[kind] ?? []).map((e) => [String(e['id']), e]))
     }
     const keep = new Set(this.entities.upstreams.keys())
@@ -152,15 +146,7 @@ export class ConfigState {
   snapshot(): Snapshot {
     return {
       version: this.version,
-      entities: {
-        upstreams: this.list('upstreams'),
-        targets: this.list('targets'),
-        services: this.list('services'),
-        routes: this.list('routes'),
-        plugins: this.list('plugins'),
-        consumers: this.list('consumers'),
-        keyauth_credentials: this.list('keyauth_credentials'),
-      },
+      entities: Object.fromEntries(ENTITY_KINDS.map((k) => [k, this.list(k)])) as Snapshot['entities'],
     }
   }
 

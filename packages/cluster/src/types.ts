@@ -9,6 +9,9 @@ export type EntityKind =
   | 'plugins'
   | 'consumers'
   | 'keyauth_credentials'
+  | 'certificates'
+  | 'snis'
+  | 'ca_certificates'
 export const ENTITY_KINDS: readonly EntityKind[] = [
   'upstreams',
   'targets',
@@ -17,9 +20,17 @@ export const ENTITY_KINDS: readonly EntityKind[] = [
   'plugins',
   'consumers',
   'keyauth_credentials',
+  'certificates',
+  'snis',
+  'ca_certificates',
 ]
 
 export type EntityJson = Record<string, unknown>
+
+/** One empty list per kind: the entities of an empty configuration. */
+export function emptyEntities(): Record<EntityKind, EntityJson[]> {
+  return Object.fromEntries(ENTITY_KINDS.map((k) => [k, []])) as unknown as Record<EntityKind, EntityJson[]>
+}
 
 /** One committed change; `version` increases by one per change, cluster-wide. */
 export interface ConfigEvent {

@@ -64,6 +64,7 @@ export class EntityDao {
   toRow(entity: Entity): Record<string, unknown> {
     const row: Record<string, unknown> = {}
     for (const [name, field] of Object.entries(this.def.fields)) {
+      if (field.transient) continue
       const value = entity[name] ?? null
       if (field.type === 'foreign') row[`${name}_id`] = (value as { id?: string } | null)?.id ?? null
       else row[name] = value
@@ -74,6 +75,7 @@ export class EntityDao {
   fromRow(row: Record<string, unknown>): Entity {
     const entity: Entity = {}
     for (const [name, field] of Object.entries(this.def.fields)) {
+      if (field.transient) continue
       if (field.type === 'foreign') {
         const id = row[`${name}_id`]
         entity[name] = id ? { id } : null
@@ -162,6 +164,27 @@ export class EntityDao {
       .limit(size + 1)
       .offset(offset)
     return { data: rows.slice(0, size).map((r) => this.fromRow(r)), more: rows.length > size }
+  }
+
+  /** The first row (in id order) whose array field `field` holds `value`, if any. */
+  async findWithElement(q: Db, field: string, value: string): Promise<Entity | undefined> {
+    const rows = await q
+      .select()
+      .from(this.table)
+      .where(arrayContains(this.column(field), [value]))
+      .orderBy(asc(this.column('id')))
+      .limit(1)
+    return rows[0] ? this.fromRow(rows[0]) : undefined
+  }
+
+  /** Every row of one parent, in id order. */
+  async allOf(q: Db, parent: { field: string; id: string }): Promise<Entity[]> {
+    const rows = await q
+      .select()
+      .from(this.table)
+      .where(eq(this.column(parent.field), parent.id))
+      .orderBy(asc(this.column('id')))
+    return rows.map((r) => this.fromRow(r))
   }
 
   /** Every row, in id order (snapshots, balancer builds). */

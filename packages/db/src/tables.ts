@@ -17,6 +17,43 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core'
 
+export const certificates = pgTable('certificates', {
+  id: uuid('id').primaryKey(),
+  created_at: bigint('created_at', { mode: 'number' }).notNull(),
+  updated_at: bigint('updated_at', { mode: 'number' }).notNull(),
+  cert: text('cert').notNull(),
+  key: text('key').notNull(),
+  cert_alt: text('cert_alt'),
+  key_alt: text('key_alt'),
+  tags: text('tags').array(),
+})
+
+export const snis = pgTable(
+  'snis',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull().unique('snis_name_key'),
+    created_at: bigint('created_at', { mode: 'number' }).notNull(),
+    updated_at: bigint('updated_at', { mode: 'number' }).notNull(),
+    tags: text('tags').array(),
+    // The Admin API deletes a certificate's SNIs itself (so each gets an outbox event); the
+    // cascade only backs that up.
+    certificate_id: uuid('certificate_id')
+      .notNull()
+      .references(() => certificates.id, { onDelete: 'cascade' }),
+  },
+  (t) => [index('snis_certificate_id_idx').on(t.certificate_id)]
+)
+
+export const caCertificates = pgTable('ca_certificates', {
+  id: uuid('id').primaryKey(),
+  created_at: bigint('created_at', { mode: 'number' }).notNull(),
+  updated_at: bigint('updated_at', { mode: 'number' }).notNull(),
+  cert: text('cert').notNull(),
+  cert_digest: text('cert_digest').unique('ca_certificates_cert_digest_key'),
+  tags: text('tags').array(),
+})
+
 export const upstreams = pgTable('upstreams', {
   id: uuid('id').primaryKey(),
   created_at: bigint('created_at', { mode: 'number' }).notNull(),
@@ -37,7 +74,8 @@ export const upstreams = pgTable('upstreams', {
   healthchecks: jsonb('healthchecks'),
   tags: text('tags').array(),
   host_header: text('host_header'),
-  client_certificate_id: uuid('client_certificate_id'),
+  // No ON DELETE: deleting a certificate an upstream presents is refused (Kong's code 4).
+  client_certificate_id: uuid('client_certificate_id').references(() => certificates.id),
   use_srv_name: boolean('use_srv_name').notNull(),
 })
 
@@ -73,7 +111,7 @@ export const services = pgTable('services', {
   write_timeout: integer('write_timeout').notNull(),
   read_timeout: integer('read_timeout').notNull(),
   tags: text('tags').array(),
-  client_certificate_id: uuid('client_certificate_id'),
+  client_certificate_id: uuid('client_certificate_id').references(() => certificates.id),
   tls_verify: boolean('tls_verify'),
   tls_verify_depth: integer('tls_verify_depth'),
   ca_certificates: uuid('ca_certificates').array(),
@@ -175,4 +213,7 @@ export const TABLES = {
   consumers,
   plugins,
   keyauth_credentials: keyauthCredentials,
+  certificates,
+  snis,
+  ca_certificates: caCertificates,
 } as const

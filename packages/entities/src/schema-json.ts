@@ -13,6 +13,7 @@ function fieldJson(field: Field): Json {
     out['auto'] = true
     if (field.auto !== 'uuid' && field.auto !== 'random') out['timestamp'] = true
   }
+  if (field.transient) out['transient'] = true
   if (field.default !== undefined && field.type !== 'record') out['default'] = field.default
   switch (field.type) {
     case 'string':
@@ -60,6 +61,8 @@ function checksJson(def: EntityDefinition): Json[] {
       out.push({ distinct: c.distinct })
     } else if ('at_least_one_of' in c) {
       out.push({ at_least_one_of: c.at_least_one_of })
+    } else if ('mutually_required' in c) {
+      out.push({ mutually_required: c.mutually_required })
     }
   }
   return out

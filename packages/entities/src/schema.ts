@@ -12,6 +12,8 @@ interface FieldBase {
   default?: unknown
   /** Set by the server (ids, timestamps); accepted from input but never required. */
   auto?: 'uuid' | 'timestamp' | 'timestamp_ms' | 'random'
+  /** Accepted and validated but not stored in the entity's row (a certificate's `snis`). */
+  transient?: boolean
   description?: string
 }
 
@@ -85,7 +87,16 @@ export type EntityCheck =
   | { distinct: readonly [string, string] }
   /** At least one of the fields is non-null; runs even when fields have errors, as in Kong. */
   | { at_least_one_of: readonly string[] }
-  | { custom: (entity: Entity) => EntityCheckResult | undefined }
+  /** All of these fields set, or none of them. */
+  | { mutually_required: readonly string[] }
+  | { custom: (entity: Entity, ctx: CheckContext) => EntityCheckResult | undefined }
+
+/** What a custom entity check may read besides the entity: the write's clock (ms). */
+export interface CheckContext {
+  now: number
+  /** The write being validated; `update` words some messages as Kong does for PATCH. */
+  op?: WriteOp
+}
 
 /** What a custom entity check reports: entity-level messages and/or field messages. */
 export interface EntityCheckResult {

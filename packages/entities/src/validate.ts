@@ -8,7 +8,7 @@ import { MSG } from './messages.js'
 import type { FieldError, FieldErrors } from './errors.js'
 import { getOwn, setOwn } from './own.js'
 import { ENTITIES } from './registry.js'
-import type { Entity, EntityDefinition, Field, WriteOp } from './schema.js'
+import type { CheckContext, Entity, EntityDefinition, Field } from './schema.js'
 import { isUuid } from './typedefs.js'
 
 type Checker = (value: unknown) => string | undefined
@@ -297,7 +297,7 @@ function errorsOf(validate: Validator, value: unknown): FieldErrors {
 const isNull = (v: unknown) => v === null || v === undefined
 
 /** Runs Kong's entity checks on top of field errors (conditional, distinct, custom). */
-function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors, op: WriteOp): void {
+function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors, ctx: CheckContext): void {
   const entityMsgs: string[] = []
   const hadFieldErrors = Object.keys(errors).length > 0
   for (const check of def.entity_checks ?? []) {
@@ -321,13 +321,18 @@ function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors
       }
     } else if ('at_least_one_of' in check) {
       const names = check.at_least_one_of
-      if (names.every((n) => isNull(entity[n]))) entityMsgs.push(MSG.atLeastOneOf(names, op === 'update'))
+      if (names.every((n) => isNull(entity[n]))) entityMsgs.push(MSG.atLeastOneOf(names, ctx.op === 'update'))
     } else if ('distinct' in check) {
       const [a, b] = check.distinct
       if (errors[a] !== undefined || errors[b] !== undefined) continue
       if (!isNull(entity[a]) && entity[a] === entity[b]) entityMsgs.push(MSG.distinct(a, b))
+    } else if ('mutually_required' in check) {
+      const names = check.mutually_required
+      if (names.some((n) => errors[n] !== undefined)) continue
+      const set = names.filter((n) => !isNull(entity[n])).length
+      if (set !== 0 && set !== names.length) entityMsgs.push(MSG.mutuallyRequired(names))
     } else if (!hadFieldErrors) {
-      const result = check.custom(entity)
+      const result = check.custom(entity, ctx)
       if (result?.entity) entityMsgs.push(...result.entity)
       if (result?.fields) Object.assign(errors, result.fields)
     }
@@ -339,9 +344,9 @@ function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors
 export function validateEntity(
   def: EntityDefinition,
   entity: Entity,
-  op: WriteOp = 'insert'
+  ctx: CheckContext = { now: Date.now() }
 ): FieldErrors | undefined {
   const errors = fieldErrors(def, entity)
-  entityErrors(def, entity, errors, op)
+  entityErrors(def, entity, errors, ctx)
   return Object.keys(errors).length > 0 ? errors : undefined
 }

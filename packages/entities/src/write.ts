@@ -27,8 +27,8 @@ function stamp(def: EntityDefinition, entity: Entity, now: number, keepCreated: 
   }
 }
 
-function finish(def: EntityDefinition, entity: Entity, op: WriteOp): WriteResult {
-  const errors = validateEntity(def, entity, op)
+function finish(def: EntityDefinition, entity: Entity, now: number, op: WriteOp): WriteResult {
+  const errors = validateEntity(def, entity, { now, op })
   if (errors) return { ok: false, error: schemaViolation(errors) }
   dedupeSets(def.fields, entity)
   return { ok: true, entity }
@@ -70,7 +70,7 @@ export function prepareCreate(
     }
   }
   const d = def.variant?.(entity) ?? def
-  return finish(d, withDefaults(d.fields, entity), op)
+  return finish(d, withDefaults(d.fields, entity), ctx.now, op)
 }
 
 /** Builds the row for a PATCH: the input is merged into the stored row, then validated. */
@@ -89,5 +89,5 @@ export function prepareUpdate(
   const d = def.variant?.({ ...stored, ...patch }) ?? def
   const merged = mergeUpdate(d.fields, stored, patch)
   stamp(d, merged, ctx.now, true)
-  return finish(d, withDefaults(d.fields, merged), 'update')
+  return finish(d, withDefaults(d.fields, merged), ctx.now, 'update')
 }

@@ -2,3 +2,4 @@
 export { parseListen, type Listen } from './listen-address.js'
 export { listen } from './listen.js'
 export { kongListeners, listenEntries, type KongListener } from './kong-listeners.js'
+export { createCertificate, selfSignedDefault, type CertificateOptions, type CertificatePair } from './x509.js'

@@ -22,6 +22,7 @@ import { sendEmpty, sendJson, sendKongError, sendMessage } from '../http/respond
 import { writeContext, type AdminDeps } from './context.js'
 import { createEntity } from './create.js'
 import { fail } from './fail.js'
+import type { EntityHooks } from './hooks.js'
 import { lookupEntity, notFoundError, resolveForeign } from './lookup.js'
 import { presentEntity, ttlFromInput } from './ttl.js'
 
@@ -62,7 +63,12 @@ async function findParent(deps: AdminDeps, ctx: Ctx, parent: ParentSpec): Promis
   return found.entity
 }
 
-export function collectionHandlers(deps: AdminDeps, dao: EntityDao, parent?: ParentSpec): Handlers {
+export function collectionHandlers(
+  deps: AdminDeps,
+  dao: EntityDao,
+  parent?: ParentSpec,
+  hooks: EntityHooks = {}
+): Handlers {
   const { store } = deps
   return {
     async GET(ctx) {
@@ -93,6 +99,7 @@ export function collectionHandlers(deps: AdminDeps, dao: EntityDao, parent?: Par
         ...(tags ? { tags } : {}),
         ...(parent && parentId ? { parent: { field: parent.field, id: parentId } } : {}),
       })
+      await hooks.present?.(store.q, page.data)
       const body: Record<string, unknown> = { data: page.data.map((e) => present(deps, dao, e)), next: null }
       if (page.nextAfterId) {
         const offset = encodeOffset(page.nextAfterId)
@@ -117,7 +124,7 @@ export function collectionHandlers(deps: AdminDeps, dao: EntityDao, parent?: Par
       if (!input) return
       if (parent && parentEntity) input[parent.field] = { id: parentEntity['id'] }
       prepareInput(deps, dao, input)
-      const created = await createEntity(deps, dao, input)
+      const created = await createEntity(deps, dao, input, hooks)
       sendJson(ctx.res, 201, present(deps, dao, created))
     },
   }
@@ -128,7 +135,8 @@ export async function patchEntity(
   deps: AdminDeps,
   dao: EntityDao,
   stored: Entity,
-  input: Entity
+  input: Entity,
+  hooks: EntityHooks = {}
 ): Promise<Entity> {
   const fkErr = await resolveForeign(dao.def, input, deps.store.daos, deps.store.q)
   if (fkErr) fail(fkErr)
@@ -138,9 +146,11 @@ export async function patchEntity(
     const row = await dao.update(tx.q, String(stored['id']), prepared.entity)
     if (!row) fail({ code: 6, name: 'not found', message: 'entity disappeared during update' })
     await tx.record(entityName(dao), 'upsert', row)
+    await hooks.afterWrite?.(tx, row, { prepared: prepared.entity, input, op: 'update' })
     return row
   })
   deps.onCommit(events)
+  await hooks.present?.(deps.store.q, [result])
   return result
 }
 
@@ -149,7 +159,8 @@ export async function upsertEntity(
   deps: AdminDeps,
   dao: EntityDao,
   stored: Entity | undefined,
-  input: Entity
+  input: Entity,
+  hooks: EntityHooks = {}
 ): Promise<Entity> {
   const fkErr = await resolveForeign(dao.def, input, deps.store.daos, deps.store.q)
   if (fkErr) fail(fkErr)
@@ -160,14 +171,22 @@ export async function upsertEntity(
       ? await dao.update(tx.q, String(stored['id']), prepared.entity)
       : await dao.insert(tx.q, prepared.entity)
     await tx.record(entityName(dao), 'upsert', row!)
+    await hooks.afterWrite?.(tx, row!, { prepared: prepared.entity, input, op: 'upsert' })
     return row!
   })
   deps.onCommit(events)
+  await hooks.present?.(deps.store.q, [result])
   return result
 }
 
-export async function deleteEntity(deps: AdminDeps, dao: EntityDao, stored: Entity): Promise<void> {
+export async function deleteEntity(
+  deps: AdminDeps,
+  dao: EntityDao,
+  stored: Entity,
+  hooks: EntityHooks = {}
+): Promise<void> {
   const { events } = await deps.store.write(async (tx) => {
+    await hooks.beforeDelete?.(tx, stored)
     const row = await dao.delete(tx.q, String(stored['id']))
     if (row) await tx.record(entityName(dao), 'delete', row)
   })
@@ -178,7 +197,8 @@ export function entityHandlers(
   deps: AdminDeps,
   dao: EntityDao,
   param: string,
-  parent?: ParentSpec
+  parent?: ParentSpec,
+  hooks: EntityHooks = {}
 ): Handlers {
   const { store } = deps
 
@@ -204,6 +224,7 @@ export function entityHandlers(
       const found = await find(ctx)
       if (!found) return
       if (!found.entity) return sendMessage(ctx.res, 404, 'Not found')
+      await hooks.present?.(store.q, [found.entity])
       sendJson(ctx.res, 200, present(deps, dao, found.entity))
     },
 
@@ -218,7 +239,7 @@ export function entityHandlers(
       if (!input) return
       if (parent) input[parent.field] = { id: found.parentId }
       prepareInput(deps, dao, input)
-      sendJson(ctx.res, 200, present(deps, dao, await patchEntity(deps, dao, found.entity, input)))
+      sendJson(ctx.res, 200, present(deps, dao, await patchEntity(deps, dao, found.entity, input, hooks)))
     },
 
     async PUT(ctx) {
@@ -230,13 +251,13 @@ export function entityHandlers(
       Object.assign(input, found.key)
       if (parent) input[parent.field] = { id: found.parentId }
       prepareInput(deps, dao, input)
-      sendJson(ctx.res, 200, present(deps, dao, await upsertEntity(deps, dao, found.entity, input)))
+      sendJson(ctx.res, 200, present(deps, dao, await upsertEntity(deps, dao, found.entity, input, hooks)))
     },
 
     async DELETE(ctx) {
       const found = await find(ctx)
       if (!found) return
-      if (found.entity) await deleteEntity(deps, dao, found.entity)
+      if (found.entity) await deleteEntity(deps, dao, found.entity, hooks)
       sendEmpty(ctx.res, 204)
     },
   }
