@@ -1,11 +1,12 @@
 // decK end to end: the installed decK 1.4 binary (Debian package `deck`, installed by
 // scripts/deck.sh when missing) drives the gateway's Admin API through ping, sync of a state
-// file (services, routes, upstreams with targets, consumers with key-auth credentials,
+// file (certificates with SNIs, services, routes, upstreams with targets, consumers with key-auth credentials,
 // plugins on a route, on a consumer and global), dump (the same content back), a second sync
 // that changes nothing, and reset. Between sync and dump the synced key-auth setup answers
-// real proxy traffic. decK aborts unless `/certificates` and `/snis` exist, so this needs the
-// certificate entities too. When decK cannot be installed the test fails; it never skips.
+// real proxy traffic. A certificate with two SNIs (one a wildcard) goes through the same
+// round trip. When decK cannot be installed the test fails; it never skips.
 
+import { createCertificate, type CertificatePair } from '@switchyard/server'
 import { createTestDatabase, startGateway, startUpstream, type GatewayProcess, type TestDatabase, type UpstreamServer } from '@switchyard/test-kit'
 import assert from 'node:assert/strict'
 import { execFile, execFileSync } from 'node:child_process'
@@ -18,6 +19,8 @@ import { parse } from 'yaml'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 const DECK_TIMEOUT_MS = 120_000
+// decK 1.4 requires certificates to carry their id in the state file.
+const CERT_ID = 'c3a1e2d4-5b6f-4a7b-8c9d-0e1f2a3b4c5d'
 
 let deck: string
 let db: TestDatabase | undefined
@@ -27,8 +30,17 @@ let llmB: UpstreamServer | undefined
 let workDir: string
 
 /** The state file in the complete form decK dumps (decK 1.4 fills few defaults itself). */
-function stateFile(targets: string[]): string {
+function stateFile(targets: string[], cert: CertificatePair): string {
   return `_format_version: "1.1"
+certificates:
+- id: ${CERT_ID}
+  cert: ${JSON.stringify(cert.cert)}
+  key: ${JSON.stringify(cert.key)}
+  tags:
+  - deck
+  snis:
+  - name: '*.deck.test'
+  - name: api.deck.test
 services:
 - connect_timeout: 60000
   host: llm.upstream
@@ -267,10 +279,12 @@ test('decK 1.4: ping, sync, traffic, dump, idempotent sync, reset', async () => 
   assert.match(ping, /Kong version: +3\.9/)
 
   const targets = [llmA!, llmB!].map((u) => `${u.host}:${u.port}`)
-  const state = stateFile(targets)
+  const now = Date.now()
+  const cert = createCertificate({ commonName: 'api.deck.test', altNames: ['api.deck.test', '*.deck.test'], notBefore: now - 60_000, notAfter: now + 86_400_000 })
+  const state = stateFile(targets, cert)
   writeFileSync(path.join(workDir, 'kong.yaml'), state)
   const first = await deckOk(['sync', '-s', 'kong.yaml'])
-  assert.match(first, /Created: 12\s+Updated: 0\s+Deleted: 0/, first)
+  assert.match(first, /Created: 15\s+Updated: 0\s+Deleted: 0/, first)
 
   // What decK wrote is served: consumers, credentials, plugins in every scope.
   const consumers = (await admin('/consumers')).body.data as { username: string }[]
@@ -278,6 +292,11 @@ test('decK 1.4: ping, sync, traffic, dump, idempotent sync, reset', async () => 
   assert.equal((await admin('/key-auths')).body.data.length, 2)
   assert.equal((await admin('/consumers/team-a/plugins')).body.data.length, 1)
   assert.equal((await admin('/plugins')).body.data.length, 3)
+  const certs = (await admin('/certificates')).body.data as { cert: string }[]
+  assert.equal(certs.length, 1)
+  assert.equal(certs[0]!.cert, cert.cert)
+  const snis = (await admin('/snis')).body.data as { name: string }[]
+  assert.deepEqual(snis.map((x) => x.name).sort(), ['*.deck.test', 'api.deck.test'])
 
   // And it proxies: key-auth on the route, the consumer announced upstream, the key hidden.
   const denied = await fetch(`${gateway!.proxy}/v1/chat`)
@@ -305,7 +324,7 @@ test('decK 1.4: ping, sync, traffic, dump, idempotent sync, reset', async () => 
   assert.match(diff, /Created: 0\s+Updated: 0\s+Deleted: 0/, diff)
 
   await deckOk(['reset', '-f'])
-  for (const collection of ['/services', '/routes', '/upstreams', '/consumers', '/plugins', '/key-auths']) {
+  for (const collection of ['/services', '/routes', '/upstreams', '/consumers', '/plugins', '/key-auths', '/certificates', '/snis']) {
     const r = await admin(collection)
     assert.equal(r.status, 200)
     assert.deepEqual(r.body.data, [], `${collection} is empty after reset`)
