@@ -54,14 +54,8 @@ export function createPluginAccess(deps: PluginAccessDeps): PluginAccess {
   const localCounters = new LocalCounters()
   const ownsCounters = deps.counters === undefined
   const counters = deps.counters ?? new RedisRateCounters()
-  const rateLimiting = new RateLimitingPlugin({
-    log: deps.log,
-    now: deps.now ?? Date.now,
-    local: localCounters,
-    redis: counters,
-    requestId,
-  })
   const now = deps.now ?? Date.now
+  const rateLimiting = new RateLimitingPlugin({ log: deps.log, now, local: localCounters, redis: counters, requestId })
   const keyAuth = new KeyAuthPlugin({ state: deps.state, log: deps.log, now, requestId })
   const available: AccessPlugin[] = [
     { name: 'key-auth', priority: 1250, access: (i, c) => keyAuth.access(i, c) },
