@@ -120,42 +120,30 @@ function quoteList(names: string[]): string {
   return names.map((n) => `'${n}'`).join(', ')
 }
 
-/** Subschema rules per protocol family (routes_subschemas.lua). */
-function checkProtocols(route: Entity): EntityCheckResult | undefined {
-  const protocols = route['protocols']
-  if (!Array.isArray(protocols) || protocols.length === 0) return undefined
-  // mutually_exclusive_subsets, a field check: the sets in the order their first member appears.
+/** Kong's mutually_exclusive_subsets on `protocols`: the sets in the order their first member appears. */
+function mutuallyExclusive(protocols: readonly unknown[]): string | undefined {
   const groups: string[][] = []
   for (const p of protocols) {
     const g = GROUPS.find((set) => set.includes(p as string))
     if (g && !groups.includes(g)) groups.push(g)
   }
-  if (groups.length > 1) {
-    return { fields: { protocols: `these sets are mutually exclusive: ${groups.map((g) => `(${quoteList(g)})`).join(', ')}` } }
-  }
+  if (groups.length <= 1) return undefined
+  return `these sets are mutually exclusive: ${groups.map((g) => `(${quoteList(g)})`).join(', ')}`
+}
+
+/** Subschema rules per protocol family (routes_subschemas.lua). */
+function checkProtocols(route: Entity): EntityCheckResult | undefined {
+  const protocols = route['protocols']
+  if (!Array.isArray(protocols) || protocols.length === 0) return undefined
+  if (mutuallyExclusive(protocols)) return undefined
   const has = (name: string) => present(route[name]) && !isEmptyObject(route[name])
   const fields: Record<string, string> = {}
   const is = (p: string) => protocols.includes(p)
   const http = is('http') || is('https')
   const grpc = is('grpc') || is('grpcs')
-  if (http || grpc) {
-    const family = http ? "'http' or 'https'" : "'grpc' or 'grpcs'"
-    for (const f of ['sources', 'destinations']) {
-      if (present(route[f])) fields[f] = `cannot set '${f}' when 'protocols' is ${family}`
-    }
-  }
-  if (!http && !grpc) {
-    for (const f of ['methods', 'hosts', 'paths', 'headers']) {
-      if (present(route[f])) fields[f] = `cannot set '${f}' when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'`
-    }
-  }
-  if (grpc) {
-    if (route['strip_path'] === true) {
-      fields['strip_path'] = "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'"
-    }
-    if (present(route['methods'])) {
-      fields['methods'] = "cannot set 'methods' when 'protocols' is 'grpc' or 'grpcs'"
-    }
+  // Attributes a protocol family refuses are field rules of its variant (routeVariant).
+  if (grpc && route['strip_path'] === true) {
+    fields['strip_path'] = "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'"
   }
   const sniAllowed = is('https') || is('grpcs') || is('tls') || is('tls_passthrough')
   if (present(route['snis']) && !sniAllowed) {
@@ -210,6 +198,43 @@ const endpoint = {
 
 const HOST_HEADER = `cannot contain 'host' header, which must be specified in the 'hosts' attribute`
 
+const FAMILY_FORBIDS: Record<string, { fields: readonly string[]; when: string }> = {
+  http: { fields: ['sources', 'destinations'], when: "'http' or 'https'" },
+  stream: { fields: ['methods', 'hosts', 'paths', 'headers'], when: "'tcp', 'tls', 'tls_passthrough' or 'udp'" },
+  grpc: { fields: ['methods', 'sources', 'destinations'], when: "'grpc' or 'grpcs'" },
+}
+
+function familyOf(protocol: unknown): string | undefined {
+  if (protocol === 'http' || protocol === 'https') return 'http'
+  if (protocol === 'grpc' || protocol === 'grpcs') return 'grpc'
+  if (protocol === 'tcp' || protocol === 'tls' || protocol === 'udp' || protocol === 'tls_passthrough') return 'stream'
+  return undefined
+}
+
+const variants = new Map<string, EntityDefinition>()
+
+/**
+ * Kong's route subschemas (routes_subschemas.lua), chosen by the first protocol: each replaces
+ * the attributes its family cannot use by a must-be-null field with its own message, so
+ * `methods = "GET"` on a grpc route reads "cannot set 'methods' …", not a type error.
+ */
+function routeVariant(entity: Entity): EntityDefinition {
+  const protocols = entity['protocols']
+  const family = Array.isArray(protocols) ? familyOf(protocols[0]) : familyOf('http')
+  if (!family) return routes
+  let def = variants.get(family)
+  if (!def) {
+    const { fields: names, when } = FAMILY_FORBIDS[family]!
+    const fields = { ...routes.fields }
+    for (const name of names) {
+      fields[name] = { ...fields[name]!, forbidden: `cannot set '${name}' when 'protocols' is ${when}` }
+    }
+    def = { ...routes, fields }
+    variants.set(family, def)
+  }
+  return def
+}
+
 export const routes: EntityDefinition = {
   name: 'routes',
   primary_key: 'id',
@@ -226,6 +251,7 @@ export const routes: EntityDefinition = {
       len_min: 1,
       elements: { type: 'string', one_of: PROTOCOLS },
       default: ['http', 'https'],
+      check: mutuallyExclusive,
     },
     https_redirect_status_code: {
       type: 'integer',
@@ -255,6 +281,7 @@ export const routes: EntityDefinition = {
     path_handling: { type: 'string', one_of: ['v0', 'v1'], default: 'v0' },
   },
   entity_checks: [{ custom: checkProtocols }, { custom: checkEndpoints }],
+  variant: (entity) => routeVariant(entity),
   prepare: (input, op) => {
     // The grpc subschema defaults strip_path to false (and rejects true).
     const protocols = input['protocols']

@@ -14,6 +14,11 @@ interface FieldBase {
   auto?: 'uuid' | 'timestamp' | 'timestamp_ms' | 'random'
   /** Accepted and validated but not stored in the entity's row (a certificate's `snis`). */
   transient?: boolean
+  /**
+   * Kong's `eq = null` with its own `err` (a subschema's no_methods, no_sources, …): any value
+   * other than null or an empty table is refused with this message, whatever its type.
+   */
+  forbidden?: string
   description?: string
 }
 
@@ -40,6 +45,8 @@ export interface ArrayField extends FieldBase {
   type: 'array' | 'set'
   elements: Field
   len_min?: number
+  /** A check of the whole collection (Kong's mutually_exclusive_subsets). */
+  check?: Check<readonly unknown[]>
 }
 
 export interface MapField extends FieldBase {

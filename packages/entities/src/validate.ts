@@ -53,6 +53,9 @@ function valueChecker(field: Field): Checker | undefined {
   } else if ((field.type === 'integer' || field.type === 'number') && field.one_of) {
     const oneOf = field.one_of
     parts.push((v) => (typeof v === 'number' && !oneOf.includes(v) ? MSG.oneOf(oneOf) : undefined))
+  } else if ((field.type === 'array' || field.type === 'set') && field.check) {
+    const check = field.check
+    parts.push((v) => (Array.isArray(v) ? check(v) : undefined))
   } else if (field.type === 'map') {
     const keyCheck = field.keys.check
     if (keyCheck) {
@@ -88,7 +91,15 @@ const JSON_TYPE: Record<Field['type'], string> = {
   foreign: 'object',
 }
 
+const isEmptyTable = (v: unknown) =>
+  (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0)
+
 function toJsonSchema(field: Field): SchemaObject {
+  const forbidden = field.forbidden
+  if (forbidden !== undefined) {
+    const check = (v: unknown) => (v === null || v === undefined || isEmptyTable(v) ? undefined : forbidden)
+    return { 'x-check': registerChecker(check) }
+  }
   const type = JSON_TYPE[field.type]
   const schema: SchemaObject = {
     type: field.required ? type : [type, 'null'],

@@ -217,8 +217,12 @@ export function runRouteCases(h: AdminHarness): void {
         fields: { protocols: "these sets are mutually exclusive: ('http', 'https'), ('tcp', 'tls', 'udp')" },
       },
       {
+        // The first protocol picks the subschema, whose own rules still apply.
         input: { protocols: ['tls', 'grpc', 'http'], paths: ['/'] },
-        fields: { protocols: "these sets are mutually exclusive: ('tcp', 'tls', 'udp'), ('grpc', 'grpcs'), ('http', 'https')" },
+        fields: {
+          protocols: "these sets are mutually exclusive: ('tcp', 'tls', 'udp'), ('grpc', 'grpcs'), ('http', 'https')",
+          paths: "cannot set 'paths' when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'",
+        },
       },
       { input: { methods: ['get'] }, fields: { methods: ['invalid value: get'] } },
       { input: { paths: ['/a/../b'] }, fields: { paths: ["non-normalized path, consider use '/b' instead"] } },
@@ -373,6 +377,11 @@ export function runRouteCases(h: AdminHarness): void {
       { input: { protocols: ['tcp'] }, fields: { '@entity': ["must set one of 'sources', 'destinations', 'snis' when 'protocols' is 'tcp', 'tls' or 'udp'"] } },
       { input: { protocols: ['tls_passthrough'] }, fields: { '@entity': ["must set snis when 'protocols' is 'tls_passthrough'"] } },
       { input: { protocols: ['http'], paths: ['/'], sources: [{ ip: '10.0.0.1' }] }, fields: { sources: "cannot set 'sources' when 'protocols' is 'http' or 'https'" } },
+      // The family's rule replaces the field: a value of any type is refused with its message.
+      { input: { protocols: ['grpc'], paths: ['/foo'], methods: 'GET' }, fields: { methods: "cannot set 'methods' when 'protocols' is 'grpc' or 'grpcs'" } },
+      { input: { protocols: ['grpcs'], paths: ['/foo'], methods: ['GET'] }, fields: { methods: "cannot set 'methods' when 'protocols' is 'grpc' or 'grpcs'" } },
+      { input: { protocols: ['grpc'], paths: ['/foo'], destinations: [{ port: 1 }] }, fields: { destinations: "cannot set 'destinations' when 'protocols' is 'grpc' or 'grpcs'" } },
+      { input: { protocols: ['tcp'], sources: [{ port: 1 }], paths: 'x' }, fields: { paths: `cannot set 'paths' ${stream}` } },
     ]
     for (const c of cases) expectViolation(await h.client.post('/routes', c.input), c.fields)
   })
