@@ -426,17 +426,51 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     })
   })
 
+  /** An answer written straight to an upgrade request's socket. */
+  function answerUpgrade(socket: Duplex, status: number, message: unknown, headers: Record<string, string> = {}): void {
+    const body = typeof message === 'string' ? message : JSON.stringify(message)
+    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`
+    )
+  }
+
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const { match } = route(req)
-    const reject = (err: ProxyError) => {
-      const body = JSON.stringify({ message: err.message })
-      socket.end(
-        `HTTP/1.1 ${err.status} ${http.STATUS_CODES[err.status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
-      )
-    }
+    upgrade(req, socket, head).catch((err: unknown) => {
+      deps.log.error({ err }, 'websocket upgrade failed')
+      answerUpgrade(socket, PROXY_ERRORS.INTERNAL.status, { message: PROXY_ERRORS.INTERNAL.message })
+    })
+  })
+
+  async function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { match, query: rawQuery } = route(req)
+    const reject = (err: ProxyError) => answerUpgrade(socket, err.status, { message: err.message })
     if (!match) return reject(PROXY_ERRORS.NO_ROUTE)
     if (!match.service) return reject(PROXY_ERRORS.NO_SERVICE)
     const upstream = deps.state.upstreamByName(match.service.host)
+    let query = rawQuery
+    if (deps.access) {
+      // Plugins run for upgrades too: key-auth must not be bypassed by asking for a WebSocket.
+      const ctx: AccessContext = {
+        req,
+        match,
+        clientIp: req.socket.remoteAddress ?? '',
+        upstream,
+        query,
+        edits: new RequestEdits(),
+        body: async () => Buffer.alloc(0),
+      }
+      const verdict = await deps.access(ctx)
+      if (verdict?.response) {
+        const r = verdict.response
+        return answerUpgrade(socket, r.status, r.body ?? '', { ...verdict.headers, ...r.headers })
+      }
+      for (const [name, value] of ctx.edits.headers) {
+        if (value === null) delete req.headers[name]
+        else req.headers[name] = value
+      }
+      query = ctx.edits.applyQuery(query)
+    }
     let target: { host: string; port: number }
     let handle: Handle | undefined
     if (upstream) {
@@ -448,11 +482,10 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       target = { host: match.service.host, port: Number(match.service.port) }
     }
     socket.once('close', () => handle?.release())
-    const { query } = splitUrl(req.url ?? '/')
     req.url = query ? `${match.upstreamPath}?${query}` : match.upstreamPath
     const hostPart = target.host.includes(':') ? `[${target.host}]` : target.host
     wsProxy.ws(req, socket, head, { target: `http://${hostPart}:${target.port}` })
-  })
+  }
 
   return {
     server,
