@@ -69,11 +69,14 @@ function checksJson(def: EntityDefinition): Json[] {
 }
 
 export function entitySchemaJson(def: EntityDefinition): Json {
+  // Kong marks expiring entities with `ttl: true`; the expiry is no field of theirs.
+  const fields = def.ttl ? Object.fromEntries(Object.entries(def.fields).filter(([name]) => name !== 'ttl')) : def.fields
   return {
     name: def.name,
     primary_key: [def.primary_key],
     ...(def.endpoint_key ? { endpoint_key: def.endpoint_key } : {}),
-    fields: fieldsJson(def.fields),
+    ...(def.ttl ? { ttl: true } : {}),
+    fields: fieldsJson(fields),
     entity_checks: checksJson(def),
   }
 }

@@ -116,6 +116,12 @@ export function runKeyAuthCases(h: AdminHarness): void {
     expectViolation(await h.client.post('/plugins', { name: 'key-auth', config: { key_names: ['bad name'] } }), {
       config: { key_names: ["bad header name 'bad name', allowed characters are A-Z, a-z, 0-9, '_', and '-'"] },
     })
+    const credSchema = expectStatus(await h.client.get('/schemas/keyauth_credentials'), 200)
+    assert.equal(credSchema.ttl, true)
+    assert.equal(credSchema.endpoint_key, 'key')
+    assert.deepEqual(credSchema.fields.map((f: Json) => Object.keys(f)[0]), ['id', 'created_at', 'consumer', 'key', 'tags'])
+    const consumerSchema = expectStatus(await h.client.get('/schemas/consumers'), 200)
+    assert.deepEqual(consumerSchema.entity_checks, [{ at_least_one_of: ['custom_id', 'username'] }])
     const schema = expectStatus(await h.client.get('/schemas/plugins/key-auth'), 200)
     const config = schema.fields.find((f: Json) => 'config' in f).config
     assert.deepEqual(config.fields.find((f: Json) => 'key_names' in f).key_names.default, ['apikey'])
