@@ -3,7 +3,7 @@
 // offset holding the last id, optional tag filters.
 
 import type { Entity, EntityDefinition, Fields } from '@switchyard/entities'
-import { and, arrayContains, arrayOverlaps, asc, desc, eq, gt, isNull, or, type SQL } from 'drizzle-orm'
+import { and, arrayContains, arrayOverlaps, asc, desc, eq, gt, isNotNull, isNull, lte, or, type SQL } from 'drizzle-orm'
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
 import type { Db } from './connect.js'
 import { mapWriteError } from './dao-error.js'
@@ -218,6 +218,14 @@ export class EntityDao {
     } catch (err) {
       throw mapWriteError(err, this.def, entity, 'write')
     }
+  }
+
+  /** For entities with a ttl: deletes the rows expired by `nowMs`; returns them. */
+  async deleteExpired(q: Db, nowMs: number): Promise<Entity[]> {
+    if (!this.def.ttl) return []
+    const ttl = this.column('ttl')
+    const rows = await q.delete(this.table).where(and(isNotNull(ttl), lte(ttl, Math.floor(nowMs / 1000)))).returning()
+    return rows.map((r) => this.fromRow(r))
   }
 
   /** Deletes by id; returns the deleted row. */

@@ -101,6 +101,11 @@ export function runKeyAuthCases(h: AdminHarness): void {
     await new Promise((r) => setTimeout(r, 2100))
     expectMessage(await h.client.get('/key-auths/brief'), 404, 'Not found')
     assert.deepEqual(expectStatus(await h.client.get('/key-auths'), 200).data, [])
+    // Its key can be used again: the expired row is purged, with an outbox delete event.
+    const again = expectStatus(await h.client.post('/consumers/alice/key-auth', { key: 'brief' }), 201)
+    assert.equal(again.key, 'brief')
+    const events = (await h.events()).filter((e) => e.entity === 'keyauth_credentials')
+    assert.deepEqual(events.map((e) => e.op), ['upsert', 'delete', 'upsert'])
   })
 
   test('key-auth plugin: Kong 3.9 config defaults, http protocols only, key_names checked', async (t) => {

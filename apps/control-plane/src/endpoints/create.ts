@@ -6,6 +6,7 @@ import { prepareCreate, type Entity, type EntityName } from '@switchyard/entitie
 import { writeContext, type AdminDeps } from './context.js'
 import { fail } from './fail.js'
 import { resolveForeign } from './lookup.js'
+import { purgeExpired } from './ttl.js'
 
 export async function createEntity(
   deps: AdminDeps,
@@ -18,6 +19,7 @@ export async function createEntity(
   const prepared = prepareCreate(dao.def, input, writeContext(deps))
   if (!prepared.ok) fail(prepared.error)
   const { result, events } = await deps.store.write(async (tx) => {
+    await purgeExpired(tx, dao, deps.now())
     const row = await dao.insert(tx.q, prepared.entity)
     await tx.record(dao.def.name as EntityName, 'upsert', row)
     await hooks.afterWrite?.(tx, row, { prepared: prepared.entity, input, op: 'insert' })

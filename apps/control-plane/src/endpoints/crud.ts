@@ -24,7 +24,7 @@ import { createEntity } from './create.js'
 import { fail } from './fail.js'
 import type { EntityHooks } from './hooks.js'
 import { lookupEntity, notFoundError, resolveForeign } from './lookup.js'
-import { presentEntity, ttlFromInput } from './ttl.js'
+import { presentEntity, purgeExpired, ttlFromInput } from './ttl.js'
 
 /** The collection's name in URLs (`key-auths` for keyauth_credentials). */
 export function collectionPath(dao: EntityDao): string {
@@ -167,10 +167,11 @@ export async function upsertEntity(
   const prepared = prepareCreate(dao.def, input, writeContext(deps), 'upsert', stored)
   if (!prepared.ok) fail(prepared.error)
   const { result, events } = await deps.store.write(async (tx) => {
-    const row = stored
-      ? await dao.update(tx.q, String(stored['id']), prepared.entity)
-      : await dao.insert(tx.q, prepared.entity)
-    await tx.record(entityName(dao), 'upsert', row!)
+    await purgeExpired(tx, dao, deps.now())
+    // A stored row that expired just now was purged: the replace becomes an insert.
+    const updated = stored ? await dao.update(tx.q, String(stored['id']), prepared.entity) : undefined
+    const row = updated ?? (await dao.insert(tx.q, prepared.entity))
+    await tx.record(entityName(dao), 'upsert', row)
     await hooks.afterWrite?.(tx, row!, { prepared: prepared.entity, input, op: 'upsert' })
     return row!
   })

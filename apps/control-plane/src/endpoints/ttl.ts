@@ -2,7 +2,8 @@
 // seconds from now and shows the seconds left; rows store the expiry (epoch seconds), so the
 // outbox, snapshots and the config hash do not change as time passes.
 
-import { invalidOptions, type Entity, type EntityDefinition, type KongError } from '@switchyard/entities'
+import type { EntityDao, WriteTx } from '@switchyard/db'
+import { invalidOptions, type Entity, type EntityDefinition, type EntityName, type KongError } from '@switchyard/entities'
 
 const MAX_TTL = 100_000_000
 
@@ -28,4 +29,13 @@ export function presentEntity(def: EntityDefinition, entity: Entity, nowMs: numb
   const { ttl, ...rest } = entity
   if (typeof ttl !== 'number') return rest
   return { ...rest, ttl: Math.max(0, ttl - Math.floor(nowMs / 1000)) }
+}
+
+/**
+ * Removes expired rows (Kong purges them on a timer) inside a write, with their outbox events,
+ * so an expired credential's key can be used again and data planes drop it too.
+ */
+export async function purgeExpired(tx: WriteTx, dao: EntityDao, nowMs: number): Promise<void> {
+  if (!dao.def.ttl) return
+  for (const row of await dao.deleteExpired(tx.q, nowMs)) await tx.record(dao.def.name as EntityName, 'delete', row)
 }
