@@ -5,6 +5,9 @@
 
 import { after, afterEach, before, beforeEach, describe } from 'node:test'
 import { runAiExtensionCases } from './admin-api/ai-extensions.case.test.js'
+import { runConsumerCases } from './admin-api/consumers.case.test.js'
+import { runKeyAuthCases } from './admin-api/key-auth.case.test.js'
+import { runCertificateCases } from './admin-api/certificates.case.test.js'
 import { runDecodingCases } from './admin-api/decoding.case.test.js'
 import { runHealthCases } from './admin-api/health.case.test.js'
 import { runMalformedInputCases } from './admin-api/malformed-input.case.test.js'
@@ -40,5 +43,8 @@ export function runAdminApiSuite(name: string, openDatabaseUrl: OpenDatabaseUrl)
     describe('health endpoints', () => runHealthCases(h))
     describe('plugins and schemas', () => runPluginCases(h))
     describe('AI-aware balancing extensions', () => runAiExtensionCases(h))
+    describe('consumers', () => runConsumerCases(h))
+    describe('key-auth credentials', () => runKeyAuthCases(h))
+    describe('certificates, SNIs and CA certificates', () => runCertificateCases(h))
   })
 }

@@ -7,7 +7,10 @@ import type { Logger } from '@switchyard/log'
 import type { AdminDeps } from './endpoints/context.js'
 import { AdminRouter } from './http/dispatch.js'
 import { SERVER_HEADER, sendMessage } from './http/respond.js'
+import { mountCaCertificates } from './routes/ca-certificates.js'
+import { mountCertificates } from './routes/certificates.js'
 import { mountRoot, type NodeInfo } from './routes/root.js'
+import { mountConsumers } from './routes/consumers.js'
 import { mountPlugins } from './routes/plugins.js'
 import { mountSchemas } from './routes/schemas.js'
 import { mountServicesAndRoutes } from './routes/services-routes.js'
@@ -59,7 +62,10 @@ export function createAdminApp(opts: AdminAppOptions): AdminApp {
   mountRoot(router, deps, node)
   mountUpstreams(router, deps)
   mountServicesAndRoutes(router, deps)
+  mountConsumers(router, deps)
   mountPlugins(router, deps)
+  mountCertificates(router, deps)
+  mountCaCertificates(router, deps)
   mountSchemas(router)
   opts.extend?.(router)
 

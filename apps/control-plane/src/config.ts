@@ -3,7 +3,7 @@
 
 import { postgresUrlFromParts } from '@switchyard/db'
 import { parseLogLevel, type LevelName } from '@switchyard/log'
-import { parseListen, type Listen } from '@switchyard/server'
+import { kongListeners, listenEntries, parseListen, type Listen } from '@switchyard/server'
 
 export interface ControlPlaneConfig {
   /** Admin API address, or undefined when `off`. */
@@ -17,6 +17,49 @@ export interface ControlPlaneConfig {
   /** `traditional` (Admin API only) or `control_plane` (plus cluster endpoints and Redis). */
   role: 'traditional' | 'control_plane'
   clusterListen: Listen | undefined
+  /** What `GET /` shows under `configuration` (listeners, database; nothing secret). */
+  configuration: Record<string, unknown>
+}
+
+const DEFAULT_ADMIN_LISTEN = '127.0.0.1:8001'
+
+/** pg_* as Kong shows them, read from the Postgres URL; nulls for embedded PGlite. */
+export function pgConfiguration(databaseUrl: string | undefined): Record<string, unknown> {
+  if (!databaseUrl) return { pg_host: null, pg_port: null, pg_user: null, pg_database: null, pg_ssl: false }
+  let url: URL
+  try {
+    url = new URL(databaseUrl)
+  } catch {
+    return { pg_host: null, pg_port: null, pg_user: null, pg_database: null, pg_ssl: false }
+  }
+  const sslmode = url.searchParams.get('sslmode')
+  const ssl = url.searchParams.get('ssl')
+  return {
+    pg_host: decodeURIComponent(url.hostname.replace(/^\[|\]$/g, '')) || '127.0.0.1',
+    pg_port: url.port ? Number(url.port) : 5432,
+    pg_user: decodeURIComponent(url.username) || null,
+    pg_database: decodeURIComponent(url.pathname.replace(/^\//, '')) || null,
+    pg_ssl: ssl === 'true' || (sslmode !== null && !['disable', 'allow', 'prefer'].includes(sslmode)),
+  }
+}
+
+/**
+ * The listener and database settings `GET /` shows, as Kong 3.9 does (Kong Manager's overview
+ * reads them). `proxyListen` is what this process serves: `off` for a control plane alone.
+ */
+export function shownConfiguration(env: NodeJS.ProcessEnv, proxyListen: string): Record<string, unknown> {
+  const admin = env['KONG_ADMIN_LISTEN'] ?? DEFAULT_ADMIN_LISTEN
+  // No Kong Manager is served here; one hosted elsewhere may be named in KONG_ADMIN_GUI_LISTEN.
+  const gui = env['KONG_ADMIN_GUI_LISTEN'] ?? 'off'
+  return {
+    admin_listen: listenEntries(admin),
+    admin_listeners: kongListeners(admin) ?? [],
+    proxy_listen: listenEntries(proxyListen),
+    proxy_listeners: kongListeners(proxyListen) ?? [],
+    admin_gui_listen: listenEntries(gui),
+    admin_gui_listeners: kongListeners(gui) ?? [],
+    ...pgConfiguration(databaseUrlFrom(env)),
+  }
 }
 
 /** Postgres from DATABASE_URL, or from KONG_PG_* when KONG_PG_HOST or KONG_DATABASE=postgres is set. */
@@ -36,7 +79,7 @@ export function databaseUrlFrom(env: NodeJS.ProcessEnv): string | undefined {
 
 export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
   return {
-    adminListen: parseListen(env['KONG_ADMIN_LISTEN'], '127.0.0.1:8001'),
+    adminListen: parseListen(env['KONG_ADMIN_LISTEN'], DEFAULT_ADMIN_LISTEN),
     databaseUrl: databaseUrlFrom(env),
     dataDir: env['SWITCHYARD_DATA_DIR'] ?? './.data',
     redisUrl: env['REDIS_URL'],
@@ -44,5 +87,7 @@ export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): Co
     clusterToken: env['SWITCHYARD_CLUSTER_TOKEN'],
     role: env['KONG_ROLE'] === 'control_plane' ? 'control_plane' : 'traditional',
     clusterListen: parseListen(env['KONG_CLUSTER_LISTEN'], '0.0.0.0:8005'),
+    // A control plane alone serves no proxy (Kong's control_plane role sets proxy_listen off).
+    configuration: shownConfiguration(env, 'off'),
   }
 }

@@ -33,6 +33,8 @@ export interface ControlPlaneOptions {
   aiStore?: AiStateStore
   /** What `GET /metrics` answers; default: this control plane's own scrape (no traffic). */
   metricsScrape?: () => Promise<string>
+  /** control_plane: data planes report target health, this node does not. */
+  role?: 'traditional' | 'control_plane'
 }
 
 export interface ControlPlane extends AdminApp {
@@ -116,6 +118,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
             store,
             healthStore: opts.healthStore,
             connections: () => counters.stats(),
+            targetHealth: opts.role !== 'control_plane',
           })
       )
       opts.extend?.(router)

@@ -39,7 +39,8 @@ const cp = await createControlPlane({
   dataDir: config.dataDir,
   log,
   onCommit: (events) => publisher?.committed(events),
-  configuration: { role: config.role },
+  configuration: { ...config.configuration, role: config.role },
+  role: config.role,
 })
 
 

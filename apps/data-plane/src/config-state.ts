@@ -4,7 +4,7 @@
 // service change marks the router for a rebuild before the next request.
 
 import { Balancer, isAlgorithmName, type TargetConfig, type UpstreamConfig } from '@switchyard/balancer'
-import { configHash, type ConfigEvent, type EntityJson, type EntityKind, type Snapshot } from '@switchyard/cluster'
+import { configHash, emptyEntities, ENTITY_KINDS, type ConfigEvent, type EntityJson, type EntityKind, type Snapshot } from '@switchyard/cluster'
 import type { RouteConfig, ServiceConfig, UpstreamHashConfig } from './route-types.js'
 import { buildRouter, type Router } from './router.js'
 
@@ -45,19 +45,19 @@ function upstreamIdOf(target: EntityJson): string | undefined {
 
 export class ConfigState {
   version = 0
-  private readonly entities: Record<EntityKind, Map<string, EntityJson>> = {
-    upstreams: new Map(),
-    targets: new Map(),
-    services: new Map(),
-    routes: new Map(),
-    plugins: new Map(),
-  }
+  private readonly entities = Object.fromEntries(ENTITY_KINDS.map((k) => [k, new Map()])) as Record<
+    EntityKind,
+    Map<string, EntityJson>
+  >
   private readonly balancers = new Map<string, BalancedUpstream>()
   private readonly upstreamIdByName = new Map<string, string>()
   private routerCache: Router | undefined
   private hashCache: { version: number; hash: string } | undefined
   /** Bumped on every plugin change, so plugin lookups can cache per version. */
   pluginsVersion = 0
+  /** key-auth credentials by key; rebuilt after a credential or consumer change. */
+  private keyIndex: Map<string, EntityJson> | undefined
+  private usernameIndex: Map<string, EntityJson> | undefined
 
   private readonly changeListeners = new Set<(upstreamId: string | undefined) => void>()
 
@@ -83,14 +83,15 @@ export class ConfigState {
 
   /** Replaces the whole configuration. Balancers of upstreams that still exist keep their state. */
   loadSnapshot(snapshot: Snapshot): void {
-    for (const kind of Object.keys(this.entities) as EntityKind[]) {
-      this.entities[kind] = new Map(snapshot.entities[kind].map((e) => [String(e['id']), e]))
+    for (const kind of ENTITY_KINDS) {
+      this.entities[kind] = new Map((snapshot.entities[kind] ?? []).map((e) => [String(e['id']), e]))
     }
     const keep = new Set(this.entities.upstreams.keys())
     for (const id of [...this.balancers.keys()]) if (!keep.has(id)) this.dropBalancer(id)
     for (const u of this.entities.upstreams.values()) this.syncUpstream(u)
     this.routerCache = undefined
     this.pluginsVersion++
+    this.dropIndexes()
     this.version = snapshot.version
     this.changed(undefined)
   }
@@ -104,8 +105,11 @@ export class ConfigState {
       const old = map.get(event.id) ?? payload
       map.delete(event.id)
       if (event.entity === 'upstreams') this.dropUpstream(event.id)
-      // Deleting a route or service cascades to its plugins, as in the database.
-      if (event.entity === 'routes' || event.entity === 'services') this.dropPluginsOf(event.entity, event.id)
+      // Deleting a route, service or consumer cascades to its plugins, as in the database.
+      if (event.entity === 'routes' || event.entity === 'services' || event.entity === 'consumers') {
+        this.dropPluginsOf(event.entity, event.id)
+      }
+      if (event.entity === 'consumers') this.dropChildren('keyauth_credentials', 'consumer', event.id)
       if (event.entity === 'targets' && old) {
         const uid = upstreamIdOf(old)
         if (uid) this.balancers.get(uid)?.balancer.removeTarget(event.id)
@@ -122,6 +126,7 @@ export class ConfigState {
     }
     if (event.entity === 'routes' || event.entity === 'services') this.routerCache = undefined
     if (event.entity === 'plugins') this.pluginsVersion++
+    if (event.entity === 'keyauth_credentials' || event.entity === 'consumers') this.dropIndexes()
     this.version = event.version
     if (event.entity === 'upstreams') this.changed(event.id)
     else if (event.entity === 'targets') {
@@ -158,13 +163,7 @@ export class ConfigState {
   snapshot(): Snapshot {
     return {
       version: this.version,
-      entities: {
-        upstreams: this.list('upstreams'),
-        targets: this.list('targets'),
-        services: this.list('services'),
-        routes: this.list('routes'),
-        plugins: this.list('plugins'),
-      },
+      entities: Object.fromEntries(ENTITY_KINDS.map((k) => [k, this.list(k)])) as Snapshot['entities'],
     }
   }
 
@@ -174,6 +173,42 @@ export class ConfigState {
       this.hashCache = { version: this.version, hash: configHash(this.snapshot().entities) }
     }
     return this.hashCache.hash
+  }
+
+  /** The key-auth credential with this key, unless it expired (`ttl` is its expiry, epoch s). */
+  credentialByKey(key: string, nowMs: number): EntityJson | undefined {
+    if (!this.keyIndex) {
+      this.keyIndex = new Map()
+      for (const c of this.entities.keyauth_credentials.values()) {
+        if (typeof c['key'] === 'string') this.keyIndex.set(c['key'], c)
+      }
+    }
+    const found = this.keyIndex.get(key)
+    const ttl = found?.['ttl']
+    if (typeof ttl === 'number' && ttl * 1000 <= nowMs) return undefined
+    return found
+  }
+
+  consumerById(id: string): EntityJson | undefined {
+    return this.entities.consumers.get(id)
+  }
+
+  /** A consumer by id, else by username (how Kong loads an `anonymous` consumer). */
+  consumerByIdOrUsername(value: string): EntityJson | undefined {
+    const byId = this.entities.consumers.get(value.toLowerCase())
+    if (byId) return byId
+    if (!this.usernameIndex) {
+      this.usernameIndex = new Map()
+      for (const c of this.entities.consumers.values()) {
+        if (typeof c['username'] === 'string') this.usernameIndex.set(c['username'], c)
+      }
+    }
+    return this.usernameIndex.get(value)
+  }
+
+  private dropIndexes(): void {
+    this.keyIndex = undefined
+    this.usernameIndex = undefined
   }
 
   list(kind: EntityKind): EntityJson[] {
@@ -204,8 +239,13 @@ export class ConfigState {
     this.balancers.set(id, { entity, balancer })
   }
 
-  private dropPluginsOf(kind: 'routes' | 'services', id: string): void {
-    const field = kind === 'routes' ? 'route' : 'service'
+  private dropChildren(kind: EntityKind, field: string, parentId: string): void {
+    const map = this.entities[kind]
+    for (const [cid, c] of map) if ((c[field] as { id?: string } | null)?.id === parentId) map.delete(cid)
+  }
+
+  private dropPluginsOf(kind: 'routes' | 'services' | 'consumers', id: string): void {
+    const field = kind === 'routes' ? 'route' : kind === 'services' ? 'service' : 'consumer'
     for (const [pid, p] of this.entities.plugins) {
       if ((p[field] as { id?: string } | null)?.id === id) {
         this.entities.plugins.delete(pid)

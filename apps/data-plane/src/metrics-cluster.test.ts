@@ -1,6 +1,7 @@
 // Cluster mode, end to end (real control plane, Redis, Postgres and two data plane processes):
-// each data plane's status listener serves its own request metrics, while the control plane's
-// Admin API serves target health from the shared health state and the newest config version.
+// each data plane's status listener serves its own request metrics and target health (from the
+// shared health state), while the control plane's Admin API serves the newest config version
+// and no target health: as in Kong, only nodes that proxy report it.
 
 import { startUpstream, TestCluster, waitFor, type UpstreamServer } from '@switchyard/test-kit'
 import assert from 'node:assert/strict'
@@ -48,7 +49,7 @@ after(async () => {
   await server?.close()
 })
 
-test('each data plane serves its own request metrics; the control plane serves health and version', async () => {
+test('each data plane serves its own request metrics and target health; the control plane its version', async () => {
   const [dp1, dp2] = cluster.dataPlanes as [NonNullable<(typeof cluster.dataPlanes)[0]>, NonNullable<(typeof cluster.dataPlanes)[0]>]
   for (let i = 0; i < 3; i++) assert.equal((await fetch(`${dp1.proxyUrl}/m`)).status, 200)
   assert.equal((await fetch(`${dp2.proxyUrl}/m`)).status, 200)
@@ -61,18 +62,19 @@ test('each data plane serves its own request metrics; the control plane serves h
   for (const text of [one, two, cp]) {
     assert.equal(value(text, 'switchyard_config_version'), cpStatus.config_version)
     assert.equal(value(text, 'switchyard_config_hash_info', { config_hash: cpStatus.config_hash }), 1)
-    assert.equal(state(text, server.address), 'healthy')
     assert.equal(value(text, 'kong_nginx_metric_errors_total'), 0)
   }
+  for (const text of [one, two]) assert.equal(state(text, server.address), 'healthy')
+  assert.equal(state(cp, server.address), undefined, 'no kong_upstream_target_health on the control plane')
+  assert.ok(!cp.includes('kong_upstream_target_health'))
   assert.equal(value(one, 'kong_control_plane_connected'), 1)
   assert.equal(value(cp, 'kong_control_plane_connected'), undefined)
   assert.equal(value(cp, 'kong_datastore_reachable'), 1)
   const nodeOf = (text: string) => /^kong_node_info\{node_id="([^"]+)"/m.exec(text)?.[1]
   assert.equal(new Set([nodeOf(one), nodeOf(two), nodeOf(cp)]).size, 3, 'one node id per node')
 
-  // A manual override lands in the shared state: the control plane and every data plane report it.
+  // A manual override lands in the shared state: every data plane reports it.
   await cluster.admin.ok('PUT', `/upstreams/m-up/targets/${server.address}/unhealthy`)
-  assert.equal(state(await metrics(cluster.control.adminUrl), server.address), 'unhealthy')
   for (const dp of [dp1, dp2]) {
     await waitFor(`${dp.name} to report the target unhealthy`, async () => state(await metrics(dp.statusUrl), server.address) === 'unhealthy', 10_000)
   }

@@ -11,10 +11,12 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import http from 'node:http'
 import type { Duplex } from 'node:stream'
+import type { EntityJson } from '@switchyard/cluster'
 import type { BalancedUpstream, ConfigState } from './config-state.js'
 import { hashValue } from './hash-input.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { PROXY_ERRORS, type ProxyError } from './proxy-errors.js'
+import { RequestEdits } from './request-edits.js'
 import type { RouteMatch } from './router.js'
 import { classifyError, UpstreamPools, type FailureKind } from './upstream-pools.js'
 import type { AiRuntime, Ticket } from './ai-runtime.js'
@@ -39,6 +41,12 @@ export interface AttemptOutcome {
   rateLimited?: boolean
 }
 
+/** Who sent the request, once an auth plugin identified it (Kong's kong.client.authenticate). */
+export interface Authenticated {
+  consumer: EntityJson | null
+  credential: EntityJson | null
+}
+
 /** What plugins see in their access phase. */
 export interface AccessContext {
   req: http.IncomingMessage
@@ -46,6 +54,14 @@ export interface AccessContext {
   /** Client address as the proxy saw it. */
   clientIp: string
   upstream: BalancedUpstream | undefined
+  /** Raw query string without `?`. */
+  query: string
+  /** Set by an auth plugin; later plugins and the balancer read it. */
+  auth?: Authenticated | undefined
+  /** Changes to the upstream request (headers, query, body). */
+  edits: RequestEdits
+  /** The request body, read once and then also sent upstream. */
+  body(): Promise<Buffer>
 }
 
 /** A plugin's verdict: answer the request itself, and/or add headers to the response. */
@@ -151,6 +167,11 @@ function requestHeadBytes(req: http.IncomingMessage): number {
   return n + 2
 }
 
+function idOf(entity: EntityJson | null | undefined): string | undefined {
+  const id = entity?.['id']
+  return typeof id === 'string' ? id : undefined
+}
+
 function splitUrl(url: string): { path: string; query: string } {
   const q = url.indexOf('?')
   return q === -1 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) }
@@ -202,6 +223,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     let source: 'service' | 'kong' = 'kong'
     let tapResult: unknown
     let extraHeaders: Record<string, string> = {}
+    let consumerName: string | undefined
     res.once('close', () => {
       deps.onRequestEnd?.({
         source,
@@ -214,6 +236,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         totalMs: performance.now() - started,
         requestBytes: requestHeadBytes(req) + requestBytes,
         responseBytes: Math.max(0, socket.bytesWritten - writtenBefore),
+        ...(consumerName !== undefined ? { consumer: consumerName } : {}),
       })
     })
     if (!match) return sendError(res, PROXY_ERRORS.NO_ROUTE)
@@ -228,8 +251,21 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     const service = match.service
     if (!service) return sendError(res, PROXY_ERRORS.NO_SERVICE)
     upstream = deps.state.upstreamByName(service.host)
+    let accessCtx: AccessContext | undefined
+    let bodyRead: Promise<Buffer> | undefined
     if (deps.access) {
-      const verdict = await deps.access({ req, match, clientIp: req.socket.remoteAddress ?? '', upstream })
+      accessCtx = {
+        req,
+        match,
+        clientIp: req.socket.remoteAddress ?? '',
+        upstream,
+        query,
+        edits: new RequestEdits(),
+        body: () => (bodyRead ??= readBody(req)),
+      }
+      const verdict = await deps.access(accessCtx)
+      const username = accessCtx.auth?.consumer?.['username']
+      if (typeof username === 'string') consumerName = username
       if (verdict?.headers) extraHeaders = verdict.headers
       if (verdict?.response) {
         const r = verdict.response
@@ -250,7 +286,10 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     const buffered = match.route.request_buffering !== false
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
     // No body at all: nothing to read or stream, and any attempt can be repeated.
-    const body = !hasBody ? null : buffered ? await readBody(req) : undefined
+    const edits = accessCtx?.edits
+    const auth = accessCtx?.auth
+    let body = !hasBody ? null : bodyRead ? await bodyRead : buffered ? await readBody(req) : undefined
+    if (edits?.body) body = edits.body
     requestBytes = body?.length ?? Number(req.headers['content-length'] ?? 0)
     const replayable = body !== undefined || req.headers['content-length'] === '0'
     const method = req.method ?? 'GET'
@@ -259,6 +298,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     let hash: string | undefined
     if (upstream) {
       const hv = hashValue(upstream.entity, { path: match.path, query, headers: distinctHeaders }, {
+        consumerId: idOf(auth?.consumer),
+        credentialId: idOf(auth?.credential),
         clientIp: req.socket.remoteAddress,
         uriCaptures: match.uriCaptures,
         randomId: randomUUID,
@@ -322,7 +363,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       const mayRetry = attempt <= retries && canReplay
       const attemptStart = performance.now()
       const pool = pools.get(peer.host, peer.port, timeouts)
-      const headers = upstreamRequestHeaders(req.headers, {
+      const forwarded = upstreamRequestHeaders(req.headers, {
         clientIp: req.socket.remoteAddress ?? '',
         proto: 'http',
         host: req.headers.host,
@@ -331,7 +372,9 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         prefix: match.prefix,
         upstreamHost: match.upstreamHost ?? hostHeaderFor(peer, upstream),
       })
-      const upstreamPath = query ? `${match.upstreamPath}?${query}` : match.upstreamPath
+      const headers = edits ? edits.applyHeaders(forwarded) : forwarded
+      const upstreamQuery = edits ? edits.applyQuery(query) : query
+      const upstreamPath = upstreamQuery ? `${match.upstreamPath}?${upstreamQuery}` : match.upstreamPath
       let response: Dispatcher.ResponseData
       try {
         response = await pool.request({
@@ -469,17 +512,51 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     })
   })
 
+  /** An answer written straight to an upgrade request's socket. */
+  function answerUpgrade(socket: Duplex, status: number, message: unknown, headers: Record<string, string> = {}): void {
+    const body = typeof message === 'string' ? message : JSON.stringify(message)
+    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')
+    socket.end(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`
+    )
+  }
+
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const { match } = route(req)
-    const reject = (err: ProxyError) => {
-      const body = JSON.stringify({ message: err.message })
-      socket.end(
-        `HTTP/1.1 ${err.status} ${http.STATUS_CODES[err.status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
-      )
-    }
+    upgrade(req, socket, head).catch((err: unknown) => {
+      deps.log.error({ err }, 'websocket upgrade failed')
+      answerUpgrade(socket, PROXY_ERRORS.INTERNAL.status, { message: PROXY_ERRORS.INTERNAL.message })
+    })
+  })
+
+  async function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { match, query: rawQuery } = route(req)
+    const reject = (err: ProxyError) => answerUpgrade(socket, err.status, { message: err.message })
     if (!match) return reject(PROXY_ERRORS.NO_ROUTE)
     if (!match.service) return reject(PROXY_ERRORS.NO_SERVICE)
     const upstream = deps.state.upstreamByName(match.service.host)
+    let query = rawQuery
+    if (deps.access) {
+      // Plugins run for upgrades too: key-auth must not be bypassed by asking for a WebSocket.
+      const ctx: AccessContext = {
+        req,
+        match,
+        clientIp: req.socket.remoteAddress ?? '',
+        upstream,
+        query,
+        edits: new RequestEdits(),
+        body: async () => Buffer.alloc(0),
+      }
+      const verdict = await deps.access(ctx)
+      if (verdict?.response) {
+        const r = verdict.response
+        return answerUpgrade(socket, r.status, r.body ?? '', { ...verdict.headers, ...r.headers })
+      }
+      for (const [name, value] of ctx.edits.headers) {
+        if (value === null) delete req.headers[name]
+        else req.headers[name] = value
+      }
+      query = ctx.edits.applyQuery(query)
+    }
     let target: { host: string; port: number }
     let handle: Handle | undefined
     if (upstream) {
@@ -491,11 +568,10 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       target = { host: match.service.host, port: Number(match.service.port) }
     }
     socket.once('close', () => handle?.release())
-    const { query } = splitUrl(req.url ?? '/')
     req.url = query ? `${match.upstreamPath}?${query}` : match.upstreamPath
     const hostPart = target.host.includes(':') ? `[${target.host}]` : target.host
     wsProxy.ws(req, socket, head, { target: `http://${hostPart}:${target.port}` })
-  })
+  }
 
   return {
     server,

@@ -2,7 +2,7 @@
 // uses, a ConfigState loaded with them, and a proxy listening on port 0.
 
 import { prepareCreate, routes, services, targets, upstreams, type Entity, type EntityDefinition } from '@switchyard/entities'
-import type { Snapshot } from '@switchyard/cluster'
+import { emptyEntities, type Snapshot } from '@switchyard/cluster'
 import { createLogger } from '@switchyard/log'
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
@@ -26,7 +26,7 @@ export const fx = {
 export function snapshotOf(entities: Partial<Snapshot['entities']>, version = 1): Snapshot {
   return {
     version,
-    entities: { upstreams: [], targets: [], services: [], routes: [], plugins: [], ...entities },
+    entities: { ...emptyEntities(), ...entities },
   }
 }
 

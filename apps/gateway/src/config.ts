@@ -1,7 +1,7 @@
 // The gateway's configuration: the control plane's settings plus the data plane listeners.
 // The only module of this app that reads process.env.
 
-import { loadControlPlaneConfig, type ControlPlaneConfig } from '@switchyard/control-plane'
+import { loadControlPlaneConfig, shownConfiguration, type ControlPlaneConfig } from '@switchyard/control-plane'
 import { parseCooldown } from '@switchyard/data-plane'
 import { parseListen, type Listen } from '@switchyard/server'
 
@@ -12,10 +12,13 @@ export interface GatewayConfig extends ControlPlaneConfig {
   halfOpenMs: number
 }
 
+const DEFAULT_PROXY_LISTEN = '0.0.0.0:8000'
+
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   return {
     ...loadControlPlaneConfig(env),
-    proxyListen: parseListen(env['KONG_PROXY_LISTEN'], '0.0.0.0:8000'),
+    configuration: shownConfiguration(env, env['KONG_PROXY_LISTEN'] ?? DEFAULT_PROXY_LISTEN),
+    proxyListen: parseListen(env['KONG_PROXY_LISTEN'], DEFAULT_PROXY_LISTEN),
     statusListen: parseListen(env['KONG_STATUS_LISTEN'], '127.0.0.1:8100'),
     halfOpenMs: parseCooldown(env['SWITCHYARD_HALF_OPEN_COOLDOWN_MS']),
   }

@@ -112,10 +112,25 @@ describe('npm start entry point', () => {
     const g = await startGateway({ DATABASE_URL: db.url })
     try {
       const root = (await (await fetch(`${g.admin}/`)).json()) as {
-        configuration: { database: string; switchyard_storage: string }
+        configuration: Record<string, unknown> & { database: string; switchyard_storage: string }
       }
       assert.equal(root.configuration.database, 'postgres')
       assert.equal(root.configuration.switchyard_storage, 'postgres')
+      // What Kong Manager's overview shows: the real listeners and database settings.
+      const proxy = new URL(g.proxy)
+      const admin = new URL(g.admin)
+      const dbUrl = new URL(db.url)
+      assert.deepEqual(root.configuration['admin_listen'], [admin.host])
+      assert.deepEqual(
+        (root.configuration['proxy_listeners'] as Record<string, unknown>[]).map((l) => [l['ip'], l['port'], l['ssl'], l['listener']]),
+        [[proxy.hostname, Number(proxy.port), false, proxy.host]]
+      )
+      assert.deepEqual(root.configuration['admin_gui_listeners'], [])
+      assert.deepEqual(
+        [root.configuration['pg_host'], root.configuration['pg_port'], root.configuration['pg_user'], root.configuration['pg_ssl']],
+        [dbUrl.hostname, Number(dbUrl.port || 5432), dbUrl.username, false]
+      )
+      assert.equal(JSON.stringify(root.configuration).includes('password'), false, 'nothing secret')
       await seedScenario(g)
     } finally {
       await g.stop()

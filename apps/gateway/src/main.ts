@@ -45,6 +45,7 @@ const cp = await createControlPlane({
   databaseUrl: config.databaseUrl,
   dataDir: config.dataDir,
   log,
+  configuration: config.configuration,
   onCommit: (events) => {
     for (const e of events) state.apply(e)
   },

@@ -6,6 +6,9 @@
 import { createHash } from 'node:crypto'
 import { ENTITY_KINDS, type EntityJson, type EntityKind } from './types.js'
 
+/** The kinds every hash has always covered, empty or not. */
+const BASE_KINDS: readonly EntityKind[] = ['upstreams', 'targets', 'services', 'routes', 'plugins']
+
 /** JSON with object keys sorted at every level. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null)
@@ -17,10 +20,16 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`
 }
 
-export function configHash(entities: Readonly<Record<EntityKind, Iterable<EntityJson>>>): string {
+/**
+ * A kind with no entities adds nothing, so adding a kind to the protocol leaves the hash of
+ * every configuration that does not use it unchanged.
+ */
+export function configHash(entities: Readonly<Partial<Record<EntityKind, Iterable<EntityJson>>>>): string {
   const hash = createHash('md5')
   for (const kind of ENTITY_KINDS) {
-    const sorted = [...entities[kind]].sort((a, b) => (String(a['id']) < String(b['id']) ? -1 : 1))
+    const list = [...(entities[kind] ?? [])]
+    if (list.length === 0 && !BASE_KINDS.includes(kind)) continue
+    const sorted = list.sort((a, b) => (String(a['id']) < String(b['id']) ? -1 : 1))
     hash.update(`${kind}:`)
     for (const e of sorted) hash.update(canonicalJson(e) + '\n')
   }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { ConfigFollower, type EventsPage, type FollowerSource, type FollowerTarget } from './follower.js'
-import type { ConfigEvent, Snapshot } from './types.js'
+import { emptyEntities, type ConfigEvent, type Snapshot } from './types.js'
 
 function event(version: number): ConfigEvent {
   return { version, entity: 'upstreams', op: 'upsert', id: `id-${version}`, payload: { id: `id-${version}` } }
@@ -23,7 +23,7 @@ class MemorySource implements FollowerSource {
   async snapshot(): Promise<Snapshot> {
     this.snapshots++
     const latest = this.events.at(-1)?.version ?? 0
-    return { version: latest, entities: { upstreams: [], targets: [], services: [], routes: [], plugins: [] } }
+    return { version: latest, entities: emptyEntities() }
   }
 
   async eventsAfter(version: number): Promise<EventsPage> {

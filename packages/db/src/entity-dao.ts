@@ -3,7 +3,7 @@
 // offset holding the last id, optional tag filters.
 
 import type { Entity, EntityDefinition, Fields } from '@switchyard/entities'
-import { and, arrayContains, arrayOverlaps, asc, desc, eq, gt, type SQL } from 'drizzle-orm'
+import { and, arrayContains, arrayOverlaps, asc, desc, eq, gt, isNotNull, isNull, lte, or, type SQL } from 'drizzle-orm'
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
 import type { Db } from './connect.js'
 import { mapWriteError } from './dao-error.js'
@@ -64,6 +64,7 @@ export class EntityDao {
   toRow(entity: Entity): Record<string, unknown> {
     const row: Record<string, unknown> = {}
     for (const [name, field] of Object.entries(this.def.fields)) {
+      if (field.transient) continue
       const value = entity[name] ?? null
       if (field.type === 'foreign') row[`${name}_id`] = (value as { id?: string } | null)?.id ?? null
       else row[name] = value
@@ -74,6 +75,7 @@ export class EntityDao {
   fromRow(row: Record<string, unknown>): Entity {
     const entity: Entity = {}
     for (const [name, field] of Object.entries(this.def.fields)) {
+      if (field.transient) continue
       if (field.type === 'foreign') {
         const id = row[`${name}_id`]
         entity[name] = id ? { id } : null
@@ -89,8 +91,15 @@ export class EntityDao {
     return entity
   }
 
+  /** For entities with a ttl: rows not yet expired (Kong does not read expired rows). */
+  private live(): SQL | undefined {
+    if (!this.def.ttl) return undefined
+    const ttl = this.column('ttl')
+    return or(isNull(ttl), gt(ttl, Math.floor(Date.now() / 1000)))
+  }
+
   async findById(q: Db, id: string): Promise<Entity | undefined> {
-    const rows = await q.select().from(this.table).where(eq(this.column('id'), id)).limit(1)
+    const rows = await q.select().from(this.table).where(and(eq(this.column('id'), id), this.live())).limit(1)
     return rows[0] ? this.fromRow(rows[0]) : undefined
   }
 
@@ -101,7 +110,7 @@ export class EntityDao {
     value: string,
     parent?: { field: string; id: string }
   ): Promise<Entity | undefined> {
-    const conds: SQL[] = [eq(this.column(field), value)]
+    const conds: (SQL | undefined)[] = [eq(this.column(field), value), this.live()]
     if (parent) conds.push(eq(this.column(parent.field), parent.id))
     const rows = await q
       .select()
@@ -112,7 +121,7 @@ export class EntityDao {
   }
 
   private filters(query: Omit<PageQuery, 'size'>): SQL | undefined {
-    const conds: SQL[] = []
+    const conds: (SQL | undefined)[] = [this.live()]
     if (query.afterId) conds.push(gt(this.column('id'), query.afterId))
     if (query.parent) conds.push(eq(this.column(query.parent.field), query.parent.id))
     if (query.tags) {
@@ -123,7 +132,7 @@ export class EntityDao {
           : arrayOverlaps(tags, query.tags.tags)
       )
     }
-    return conds.length > 0 ? and(...conds) : undefined
+    return and(...conds)
   }
 
   /** Kong's Postgres paging: id order, one extra row read to know whether a next page exists. */
@@ -157,9 +166,34 @@ export class EntityDao {
     return { data: rows.slice(0, size).map((r) => this.fromRow(r)), more: rows.length > size }
   }
 
+  /** The first row (in id order) whose array field `field` holds `value`, if any. */
+  async findWithElement(q: Db, field: string, value: string): Promise<Entity | undefined> {
+    const rows = await q
+      .select()
+      .from(this.table)
+      .where(arrayContains(this.column(field), [value]))
+      .orderBy(asc(this.column('id')))
+      .limit(1)
+    return rows[0] ? this.fromRow(rows[0]) : undefined
+  }
+
+  /** Every row of one parent, in id order. */
+  async allOf(q: Db, parent: { field: string; id: string }): Promise<Entity[]> {
+    const rows = await q
+      .select()
+      .from(this.table)
+      .where(eq(this.column(parent.field), parent.id))
+      .orderBy(asc(this.column('id')))
+    return rows.map((r) => this.fromRow(r))
+  }
+
   /** Every row, in id order (snapshots, balancer builds). */
-  async all(q: Db): Promise<Entity[]> {
-    const rows = await q.select().from(this.table).orderBy(asc(this.column('id')))
+  async all(q: Db, opts: { includeExpired?: boolean } = {}): Promise<Entity[]> {
+    const rows = await q
+      .select()
+      .from(this.table)
+      .where(opts.includeExpired ? undefined : this.live())
+      .orderBy(asc(this.column('id')))
     return rows.map((r) => this.fromRow(r))
   }
 
@@ -184,6 +218,14 @@ export class EntityDao {
     } catch (err) {
       throw mapWriteError(err, this.def, entity, 'write')
     }
+  }
+
+  /** For entities with a ttl: deletes the rows expired by `nowMs`; returns them. */
+  async deleteExpired(q: Db, nowMs: number): Promise<Entity[]> {
+    if (!this.def.ttl) return []
+    const ttl = this.column('ttl')
+    const rows = await q.delete(this.table).where(and(isNotNull(ttl), lte(ttl, Math.floor(nowMs / 1000)))).returning()
+    return rows.map((r) => this.fromRow(r))
   }
 
   /** Deletes by id; returns the deleted row. */

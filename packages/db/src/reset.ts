@@ -8,6 +8,6 @@ import type { Database } from './connect.js'
 /** Deletes all entities and outbox events. For tests only: it bypasses the outbox. */
 export async function resetForTests(database: Database): Promise<void> {
   await database.db.execute(
-    sql`TRUNCATE upstreams, targets, services, routes, plugins, config_events RESTART IDENTITY CASCADE`
+    sql`TRUNCATE upstreams, targets, services, routes, consumers, plugins, keyauth_credentials, snis, certificates, ca_certificates, config_events RESTART IDENTITY CASCADE`
   )
 }

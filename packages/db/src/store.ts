@@ -27,6 +27,8 @@ export interface WriteTx {
 
 export type Daos = { [K in EntityName]: EntityDao }
 
+const ENTITY_NAMES = Object.keys(ENTITIES) as EntityName[]
+
 // Any constant works; every control plane must use the same one.
 const WRITE_LOCK_KEY = 727_002
 
@@ -34,13 +36,9 @@ export class Store {
   readonly daos: Daos
 
   constructor(readonly database: Database) {
-    this.daos = {
-      upstreams: new EntityDao(ENTITIES.upstreams, TABLES.upstreams),
-      targets: new EntityDao(ENTITIES.targets, TABLES.targets),
-      services: new EntityDao(ENTITIES.services, TABLES.services),
-      routes: new EntityDao(ENTITIES.routes, TABLES.routes),
-      plugins: new EntityDao(ENTITIES.plugins, TABLES.plugins),
-    }
+    const daos: Partial<Daos> = {}
+    for (const name of ENTITY_NAMES) daos[name] = new EntityDao(ENTITIES[name], TABLES[name])
+    this.daos = daos as Daos
   }
 
   /** Reads outside a transaction. */
@@ -133,13 +131,11 @@ export class Store {
         await q.execute(sql`set transaction isolation level repeatable read`)
       }
       const version = await this.latestVersion(q)
-      // One connection per transaction: read one table after another.
-      const upstreams = await this.daos.upstreams.all(q)
-      const targets = await this.daos.targets.all(q)
-      const services = await this.daos.services.all(q)
-      const routes = await this.daos.routes.all(q)
-      const plugins = await this.daos.plugins.all(q)
-      return { version, entities: { upstreams, targets, services, routes, plugins } }
+      // One connection per transaction: read one table after another. Expired rows are
+      // included: data planes check expiry themselves, and the hash must not move with time.
+      const entities: Partial<{ [K in EntityName]: Entity[] }> = {}
+      for (const name of ENTITY_NAMES) entities[name] = await this.daos[name].all(q, { includeExpired: true })
+      return { version, entities: entities as { [K in EntityName]: Entity[] } }
     })
   }
 }

@@ -17,6 +17,43 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core'
 
+export const certificates = pgTable('certificates', {
+  id: uuid('id').primaryKey(),
+  created_at: bigint('created_at', { mode: 'number' }).notNull(),
+  updated_at: bigint('updated_at', { mode: 'number' }).notNull(),
+  cert: text('cert').notNull(),
+  key: text('key').notNull(),
+  cert_alt: text('cert_alt'),
+  key_alt: text('key_alt'),
+  tags: text('tags').array(),
+})
+
+export const snis = pgTable(
+  'snis',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull().unique('snis_name_key'),
+    created_at: bigint('created_at', { mode: 'number' }).notNull(),
+    updated_at: bigint('updated_at', { mode: 'number' }).notNull(),
+    tags: text('tags').array(),
+    // The Admin API deletes a certificate's SNIs itself (so each gets an outbox event); the
+    // cascade only backs that up.
+    certificate_id: uuid('certificate_id')
+      .notNull()
+      .references(() => certificates.id, { onDelete: 'cascade' }),
+  },
+  (t) => [index('snis_certificate_id_idx').on(t.certificate_id)]
+)
+
+export const caCertificates = pgTable('ca_certificates', {
+  id: uuid('id').primaryKey(),
+  created_at: bigint('created_at', { mode: 'number' }).notNull(),
+  updated_at: bigint('updated_at', { mode: 'number' }).notNull(),
+  cert: text('cert').notNull(),
+  cert_digest: text('cert_digest').unique('ca_certificates_cert_digest_key'),
+  tags: text('tags').array(),
+})
+
 export const upstreams = pgTable('upstreams', {
   id: uuid('id').primaryKey(),
   created_at: bigint('created_at', { mode: 'number' }).notNull(),
@@ -37,7 +74,8 @@ export const upstreams = pgTable('upstreams', {
   healthchecks: jsonb('healthchecks'),
   tags: text('tags').array(),
   host_header: text('host_header'),
-  client_certificate_id: uuid('client_certificate_id'),
+  // No ON DELETE: deleting a certificate an upstream presents is refused (Kong's code 4).
+  client_certificate_id: uuid('client_certificate_id').references(() => certificates.id),
   use_srv_name: boolean('use_srv_name').notNull(),
   // Extensions: AI-aware balancing settings and slow start (seconds).
   ai: jsonb('ai'),
@@ -79,7 +117,7 @@ export const services = pgTable('services', {
   write_timeout: integer('write_timeout').notNull(),
   read_timeout: integer('read_timeout').notNull(),
   tags: text('tags').array(),
-  client_certificate_id: uuid('client_certificate_id'),
+  client_certificate_id: uuid('client_certificate_id').references(() => certificates.id),
   tls_verify: boolean('tls_verify'),
   tls_verify_depth: integer('tls_verify_depth'),
   ca_certificates: uuid('ca_certificates').array(),
@@ -115,6 +153,15 @@ export const routes = pgTable(
   (t) => [index('routes_service_id_idx').on(t.service_id)]
 )
 
+export const consumers = pgTable('consumers', {
+  id: uuid('id').primaryKey(),
+  created_at: bigint('created_at', { mode: 'number' }).notNull(),
+  updated_at: bigint('updated_at', { mode: 'number' }).notNull(),
+  username: text('username').unique('consumers_username_key'),
+  custom_id: text('custom_id').unique('consumers_custom_id_key'),
+  tags: text('tags').array(),
+})
+
 export const plugins = pgTable(
   'plugins',
   {
@@ -125,8 +172,7 @@ export const plugins = pgTable(
     instance_name: text('instance_name').unique('plugins_instance_name_key'),
     route_id: uuid('route_id').references(() => routes.id, { onDelete: 'cascade' }),
     service_id: uuid('service_id').references(() => services.id, { onDelete: 'cascade' }),
-    // Consumers are not served yet; the column keeps Kong's shape.
-    consumer_id: uuid('consumer_id'),
+    consumer_id: uuid('consumer_id').references(() => consumers.id, { onDelete: 'cascade' }),
     config: jsonb('config').notNull(),
     protocols: text('protocols').array().notNull(),
     enabled: boolean('enabled').notNull(),
@@ -134,6 +180,22 @@ export const plugins = pgTable(
   },
   // One instance per plugin name and scope; a missing scope counts as equal (global plugins).
   (t) => [unique('plugins_name_route_id_service_id_consumer_id_key').on(t.name, t.route_id, t.service_id, t.consumer_id).nullsNotDistinct()]
+)
+
+export const keyauthCredentials = pgTable(
+  'keyauth_credentials',
+  {
+    id: uuid('id').primaryKey(),
+    created_at: bigint('created_at', { mode: 'number' }).notNull(),
+    consumer_id: uuid('consumer_id')
+      .notNull()
+      .references(() => consumers.id, { onDelete: 'cascade' }),
+    key: text('key').unique('keyauth_credentials_key_key'),
+    tags: text('tags').array(),
+    // Expiry in epoch seconds (Kong keeps a timestamp); null: never expires.
+    ttl: bigint('ttl', { mode: 'number' }),
+  },
+  (t) => [index('keyauth_credentials_consumer_id_idx').on(t.consumer_id)]
 )
 
 /**
@@ -149,4 +211,15 @@ export const configEvents = pgTable('config_events', {
   created_at: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
 })
 
-export const TABLES = { upstreams, targets, services, routes, plugins } as const
+export const TABLES = {
+  upstreams,
+  targets,
+  services,
+  routes,
+  consumers,
+  plugins,
+  keyauth_credentials: keyauthCredentials,
+  certificates,
+  snis,
+  ca_certificates: caCertificates,
+} as const

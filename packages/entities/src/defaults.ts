@@ -25,9 +25,35 @@ export function withDefaults(fields: Fields, input: Entity): Entity {
       }
     } else if (value === undefined || (value === null && field.default !== undefined && !field.required)) {
       out[name] = field.default === undefined ? null : clone(field.default)
+    } else if ((field.type === 'array' || field.type === 'set') && field.elements.type === 'record' && Array.isArray(value)) {
+      // Records inside a collection get their nulls too (route sources: `{ip}` → `{ip, port: null}`).
+      const record = field.elements
+      out[name] = value.map((e: unknown) =>
+        e !== null && typeof e === 'object' && !Array.isArray(e) ? withDefaults(record.fields, e as Entity) : e
+      )
     }
   }
   return out
+}
+
+/**
+ * Lua reads `{}` and `[]` as the same empty table: an empty JSON object given for an array or
+ * set field is an empty array, an empty JSON array given for a map is an empty map.
+ */
+export function coerceEmptyTables(fields: Fields, entity: Entity): void {
+  for (const [name, field] of Object.entries(fields)) {
+    if (!Object.hasOwn(entity, name)) continue
+    const value = entity[name]
+    if ((field.type === 'array' || field.type === 'set') && isEmptyObject(value)) entity[name] = []
+    else if (field.type === 'map' && Array.isArray(value) && value.length === 0) entity[name] = {}
+    else if (field.type === 'record' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      coerceEmptyTables(field.fields, value as Entity)
+    }
+  }
+}
+
+function isEmptyObject(v: unknown): boolean {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0
 }
 
 /**

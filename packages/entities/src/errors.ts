@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   INVALID_UNIQUE: 10,
   INVALID_OPTIONS: 11,
   FOREIGN_KEYS_UNRESOLVED: 13,
+  REFERENCED_BY_OTHERS: 19,
 } as const
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES]
@@ -33,6 +34,7 @@ export const ERROR_HTTP_STATUS: Readonly<Record<number, number>> = {
   10: 400,
   11: 400,
   13: 400,
+  19: 400,
 }
 
 /** The body Kong sends for a DAO error; `fields` or `options` depending on the code. */
@@ -149,6 +151,11 @@ export function foreignKeyUnresolved(
     message: `foreign key unresolved (${field}.${keyName}: ${text})`,
     fields: { [field]: { [keyName]: text } },
   }
+}
+
+/** Code 19: a delete refused because other entities still point at the entity by value. */
+export function referencedByOthers(message: string): KongError {
+  return { code: 19, name: 'referenced by others', message }
 }
 
 export function invalidUnique(field: string, message: string): KongError {

@@ -26,6 +26,10 @@ export const MSG = {
   oneOf: (values: readonly (string | number)[]) => `expected one of: ${values.join(', ')}`,
   invalidValue: (v: string) => `invalid value: ${v}`,
   conditional: (field: string) => `failed conditional validation given value of field '${field}'`,
+  atLeastOneOf: (fields: readonly string[], updating: boolean) =>
+    `${updating ? 'when updating, ' : ''}at least one of these fields must be non-empty: ${fields.map((f) => `'${f}'`).join(', ')}`,
+  mutuallyRequired: (names: readonly string[]) =>
+    `all or none of these fields must be set: ${names.map((n) => `'${n}'`).join(', ')}`,
   distinct: (a: string, b: string) => `values of these fields must be distinct: '${a}', '${b}'`,
   invalidTag: (t: string) =>
     `invalid tag '${t}': expected printable ascii (except \`,\` and \`/\`) or valid utf-8 sequences`,

@@ -2,9 +2,11 @@
 // route/service/consumer (none = global), with a `config` record whose schema depends on the
 // plugin's name. The plugins this node can run are listed in PLUGIN_SCHEMAS.
 
+import { keyAuthConfig } from './plugins/key-auth.js'
 import { prometheusConfig } from './plugins/prometheus.js'
 import { checkRateLimiting, mapLegacyRedis, rateLimitingConfig } from './plugins/rate-limiting.js'
-import type { Entity, EntityCheckResult, EntityDefinition, Fields } from './schema.js'
+import { MSG } from './messages.js'
+import type { Entity, EntityCheck, EntityCheckResult, EntityDefinition, Fields } from './schema.js'
 import { createdAt, id, tags, updatedAt, utf8Name } from './typedefs.js'
 import { PROTOCOLS } from './services.js'
 
@@ -15,6 +17,10 @@ interface PluginSchema {
   config: Fields
   check?: (plugin: Entity) => EntityCheckResult | undefined
   prepareConfig?: (config: Entity) => string | undefined
+  /** Kong's typedefs.no_consumer: the plugin cannot be scoped to a consumer (auth plugins). */
+  noConsumer?: boolean
+  /** Kong's typedefs.protocols_http: only the HTTP protocols are accepted. */
+  httpOnly?: boolean
 }
 
 export const PLUGIN_SCHEMAS: Readonly<Record<string, PluginSchema>> = {
@@ -26,6 +32,7 @@ export const PLUGIN_SCHEMAS: Readonly<Record<string, PluginSchema>> = {
     prepareConfig: mapLegacyRedis,
   },
   prometheus: { version: '3.9.3', priority: 13, config: prometheusConfig },
+  'key-auth': { version: '3.9.3', priority: 1250, config: keyAuthConfig, noConsumer: true, httpOnly: true },
 }
 
 export const notEnabled = (name: string) =>
@@ -33,7 +40,7 @@ export const notEnabled = (name: string) =>
 
 const HTTP_PROTOCOLS = ['grpc', 'grpcs', 'http', 'https']
 
-function fields(config: Fields): Fields {
+function fields(config: Fields, httpOnly = false): Fields {
   return {
     id: id(),
     created_at: createdAt(),
@@ -47,12 +54,17 @@ function fields(config: Fields): Fields {
     protocols: {
       type: 'set',
       required: true,
-      elements: { type: 'string', one_of: PROTOCOLS },
+      elements: { type: 'string', one_of: httpOnly ? HTTP_PROTOCOLS : PROTOCOLS },
       default: HTTP_PROTOCOLS,
     },
     enabled: { type: 'boolean', required: true, default: true },
     tags: tags(),
   }
+}
+
+function noConsumer(plugin: Entity): EntityCheckResult | undefined {
+  const c = plugin['consumer']
+  return c === null || c === undefined ? undefined : { fields: { consumer: MSG.MUST_BE_NULL } }
 }
 
 const variants = new Map<string, EntityDefinition>()
@@ -64,7 +76,10 @@ function variant(entity: Entity): EntityDefinition {
   let def = variants.get(name)
   if (!def) {
     const check = schema.check
-    def = { ...plugins, fields: fields(schema.config), entity_checks: check ? [{ custom: check }] : [] }
+    const checks: EntityCheck[] = []
+    if (schema.noConsumer) checks.push({ custom: noConsumer })
+    if (check) checks.push({ custom: check })
+    def = { ...plugins, fields: fields(schema.config, schema.httpOnly), entity_checks: checks }
     variants.set(name, def)
   }
   return def

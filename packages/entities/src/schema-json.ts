@@ -11,8 +11,9 @@ function fieldJson(field: Field): Json {
   if (field.required) out['required'] = true
   if (field.auto) {
     out['auto'] = true
-    if (field.auto !== 'uuid') out['timestamp'] = true
+    if (field.auto !== 'uuid' && field.auto !== 'random') out['timestamp'] = true
   }
+  if (field.transient) out['transient'] = true
   if (field.default !== undefined && field.type !== 'record') out['default'] = field.default
   switch (field.type) {
     case 'string':
@@ -59,17 +60,24 @@ function checksJson(def: EntityDefinition): Json[] {
       out.push({ conditional: { if_field, if_match: { one_of: if_match }, then_field, then_match } })
     } else if ('distinct' in c) {
       out.push({ distinct: c.distinct })
+    } else if ('at_least_one_of' in c) {
+      out.push({ at_least_one_of: c.at_least_one_of })
+    } else if ('mutually_required' in c) {
+      out.push({ mutually_required: c.mutually_required })
     }
   }
   return out
 }
 
 export function entitySchemaJson(def: EntityDefinition): Json {
+  // Kong marks expiring entities with `ttl: true`; the expiry is no field of theirs.
+  const fields = def.ttl ? Object.fromEntries(Object.entries(def.fields).filter(([name]) => name !== 'ttl')) : def.fields
   return {
     name: def.name,
     primary_key: [def.primary_key],
     ...(def.endpoint_key ? { endpoint_key: def.endpoint_key } : {}),
-    fields: fieldsJson(def.fields),
+    ...(def.ttl ? { ttl: true } : {}),
+    fields: fieldsJson(fields),
     entity_checks: checksJson(def),
   }
 }

@@ -11,7 +11,14 @@ interface FieldBase {
   /** Default written once, here; deep-copied on use. */
   default?: unknown
   /** Set by the server (ids, timestamps); accepted from input but never required. */
-  auto?: 'uuid' | 'timestamp' | 'timestamp_ms'
+  auto?: 'uuid' | 'timestamp' | 'timestamp_ms' | 'random'
+  /** Accepted and validated but not stored in the entity's row (a certificate's `snis`). */
+  transient?: boolean
+  /**
+   * Kong's `eq = null` with its own `err` (a subschema's no_methods, no_sources, …): any value
+   * other than null or an empty table is refused with this message, whatever its type.
+   */
+  forbidden?: string
   description?: string
 }
 
@@ -40,6 +47,8 @@ export interface ArrayField extends FieldBase {
   type: 'array' | 'set'
   elements: Field
   len_min?: number
+  /** A check of the whole collection (Kong's mutually_exclusive_subsets). */
+  check?: Check<readonly unknown[]>
 }
 
 export interface MapField extends FieldBase {
@@ -85,7 +94,18 @@ export type EntityCheck =
       }
     }
   | { distinct: readonly [string, string] }
-  | { custom: (entity: Entity) => EntityCheckResult | undefined }
+  /** At least one of the fields is non-null; runs even when fields have errors, as in Kong. */
+  | { at_least_one_of: readonly string[] }
+  /** All of these fields set, or none of them. */
+  | { mutually_required: readonly string[] }
+  | { custom: (entity: Entity, ctx: CheckContext) => EntityCheckResult | undefined }
+
+/** What a custom entity check may read besides the entity: the write's clock (ms). */
+export interface CheckContext {
+  now: number
+  /** The write being validated; `update` words some messages as Kong does for PATCH. */
+  op?: WriteOp
+}
 
 /** What a custom entity check reports: entity-level messages and/or field messages. */
 export interface EntityCheckResult {
@@ -106,6 +126,13 @@ export interface EntityDefinition {
   unique?: readonly (string | readonly string[])[]
   fields: Fields
   entity_checks?: readonly EntityCheck[]
+  /** The collection's name in Admin API paths when it differs from `name` ("key-auths"). */
+  admin_api_name?: string
+  /**
+   * Rows may expire (Kong's `ttl = true`): the stored `ttl` field holds the expiry in epoch
+   * seconds; the Admin API takes and shows the remaining seconds, and expired rows are not read.
+   */
+  ttl?: boolean
   /**
    * Rewrites input before defaults and validation: shorthands (service `url`), couplings
    * (upstream `hash_on` ↔ `algorithm`) and defaults that depend on other fields (grpc routes).

@@ -69,6 +69,28 @@ export const checkSni: Check<string> = (sni) => {
   return undefined
 }
 
+/**
+ * typedefs.wildcard_host: a hostname with at most one `*`, as its leftmost or rightmost
+ * character; Kong validates the rest with the `*` read as the label "wildcard".
+ */
+export const checkWildcardHost: Check<string> = (host) => {
+  const idx = host.indexOf('*')
+  let mock = host
+  if (idx !== -1) {
+    if (idx !== 0 && idx !== host.length - 1) return 'wildcard must be leftmost or rightmost character'
+    if (host.indexOf('*', idx + 1) !== -1) return 'only one wildcard must be specified'
+    mock = host.replace('*', 'wildcard')
+  }
+  const parsed = parseHost(mock)
+  if (!parsed) {
+    if (/:\d+$/.test(mock) && parseHost(mock.replace(/:\d+$/, ''))?.type === 'name') return 'must not have a port'
+    return MSG.invalidValue(mock)
+  }
+  if (parsed.type !== 'name') return 'must not be an IP'
+  if (parsed.port !== undefined) return 'must not have a port'
+  return undefined
+}
+
 export const checkTag: Check<string> = (tag) => {
   // Printable ASCII except `,` and `/`, or any non-ASCII (valid UTF-8) character.
   if (tag.length === 0) return MSG.invalidTag(tag)

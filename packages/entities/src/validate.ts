@@ -8,7 +8,7 @@ import { MSG } from './messages.js'
 import type { FieldError, FieldErrors } from './errors.js'
 import { getOwn, setOwn } from './own.js'
 import { ENTITIES } from './registry.js'
-import type { Entity, EntityDefinition, Field } from './schema.js'
+import type { CheckContext, Entity, EntityDefinition, Field } from './schema.js'
 import { isUuid } from './typedefs.js'
 
 type Checker = (value: unknown) => string | undefined
@@ -54,6 +54,9 @@ function valueChecker(field: Field): Checker | undefined {
   } else if ((field.type === 'integer' || field.type === 'number') && field.one_of) {
     const oneOf = field.one_of
     parts.push((v) => (typeof v === 'number' && !oneOf.includes(v) ? MSG.oneOf(oneOf) : undefined))
+  } else if ((field.type === 'array' || field.type === 'set') && field.check) {
+    const check = field.check
+    parts.push((v) => (Array.isArray(v) ? check(v) : undefined))
   } else if (field.type === 'map') {
     const keyCheck = field.keys.check
     if (keyCheck) {
@@ -89,7 +92,15 @@ const JSON_TYPE: Record<Field['type'], string> = {
   foreign: 'object',
 }
 
+const isEmptyTable = (v: unknown) =>
+  (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0)
+
 function toJsonSchema(field: Field): SchemaObject {
+  const forbidden = field.forbidden
+  if (forbidden !== undefined) {
+    const check = (v: unknown) => (v === null || v === undefined || isEmptyTable(v) ? undefined : forbidden)
+    return { 'x-check': registerChecker(check) }
+  }
   const type = JSON_TYPE[field.type]
   const schema: SchemaObject = {
     type: field.required ? type : [type, 'null'],
@@ -234,7 +245,29 @@ function keywordRank(e: ErrorObject): number {
 function fieldErrors(def: EntityDefinition, entity: Entity): FieldErrors {
   const errors = errorsOf(validatorFor(def), entity)
   checkKeylessForeign(def, entity, errors)
+  mapErrorsAsKong(def, entity, errors)
   return errors
+}
+
+/**
+ * Kong reports a map's errors on the map itself: a key or value of the wrong type as one
+ * message (`headers: "expected an array"`), errors inside a value's array by position
+ * (`headers: ["expected a string"]`); a JSON array given for a map has number keys, so
+ * "expected a string".
+ */
+function mapErrorsAsKong(def: EntityDefinition, entity: Entity, errors: FieldErrors): void {
+  for (const [name, field] of Object.entries(def.fields)) {
+    if (field.type !== 'map') continue
+    const value = entity[name]
+    if (Array.isArray(value) && value.length > 0) {
+      errors[name] = MSG.TYPE.string
+      continue
+    }
+    const err = errors[name]
+    if (err === undefined || typeof err === 'string' || Array.isArray(err)) continue
+    const first = Object.values(err)[0]
+    if (first !== undefined) errors[name] = first
+  }
 }
 
 const isMissingKey = (err: FieldError | undefined) =>
@@ -276,7 +309,7 @@ function errorsOf(validate: Validator, value: unknown): FieldErrors {
 const isNull = (v: unknown) => v === null || v === undefined
 
 /** Runs Kong's entity checks on top of field errors (conditional, distinct, custom). */
-function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors): void {
+function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors, ctx: CheckContext): void {
   const entityMsgs: string[] = []
   const hadFieldErrors = Object.keys(errors).length > 0
   for (const check of def.entity_checks ?? []) {
@@ -298,12 +331,20 @@ function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors
         errors[c.then_field] = msg
         entityMsgs.push(MSG.conditional(c.if_field))
       }
+    } else if ('at_least_one_of' in check) {
+      const names = check.at_least_one_of
+      if (names.every((n) => isNull(entity[n]))) entityMsgs.push(MSG.atLeastOneOf(names, ctx.op === 'update'))
     } else if ('distinct' in check) {
       const [a, b] = check.distinct
       if (errors[a] !== undefined || errors[b] !== undefined) continue
       if (!isNull(entity[a]) && entity[a] === entity[b]) entityMsgs.push(MSG.distinct(a, b))
+    } else if ('mutually_required' in check) {
+      const names = check.mutually_required
+      if (names.some((n) => errors[n] !== undefined)) continue
+      const set = names.filter((n) => !isNull(entity[n])).length
+      if (set !== 0 && set !== names.length) entityMsgs.push(MSG.mutuallyRequired(names))
     } else if (!hadFieldErrors) {
-      const result = check.custom(entity)
+      const result = check.custom(entity, ctx)
       if (result?.entity) entityMsgs.push(...result.entity)
       if (result?.fields) Object.assign(errors, result.fields)
     }
@@ -312,8 +353,12 @@ function entityErrors(def: EntityDefinition, entity: Entity, errors: FieldErrors
 }
 
 /** Validates a full entity; returns Kong's field-error tree or undefined when valid. */
-export function validateEntity(def: EntityDefinition, entity: Entity): FieldErrors | undefined {
+export function validateEntity(
+  def: EntityDefinition,
+  entity: Entity,
+  ctx: CheckContext = { now: Date.now() }
+): FieldErrors | undefined {
   const errors = fieldErrors(def, entity)
-  entityErrors(def, entity, errors)
+  entityErrors(def, entity, errors, ctx)
   return Object.keys(errors).length > 0 ? errors : undefined
 }

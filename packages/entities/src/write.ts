@@ -2,7 +2,7 @@
 // couplings (`prepare`), auto fields (id, timestamps), defaults or merge with the stored row,
 // validation, set de-duplication. Pure: the clock and the id generator are arguments.
 
-import { dedupeSets, mergeUpdate, withDefaults } from './defaults.js'
+import { coerceEmptyTables, dedupeSets, mergeUpdate, withDefaults } from './defaults.js'
 import { schemaViolation, type KongError } from './errors.js'
 import type { Entity, EntityDefinition, WriteOp } from './schema.js'
 import { validateEntity } from './validate.js'
@@ -27,8 +27,8 @@ function stamp(def: EntityDefinition, entity: Entity, now: number, keepCreated: 
   }
 }
 
-function finish(def: EntityDefinition, entity: Entity): WriteResult {
-  const errors = validateEntity(def, entity)
+function finish(def: EntityDefinition, entity: Entity, now: number, op: WriteOp): WriteResult {
+  const errors = validateEntity(def, entity, { now, op })
   if (errors) return { ok: false, error: schemaViolation(errors) }
   dedupeSets(def.fields, entity)
   return { ok: true, entity }
@@ -54,6 +54,7 @@ export function prepareCreate(
   stored?: Entity
 ): WriteResult {
   const entity: Entity = structuredClone(input)
+  coerceEmptyTables((def.variant?.(entity) ?? def).fields, entity)
   const prepError = runPrepare(def, entity, op)
   if (prepError) return { ok: false, error: prepError }
   if (entity['id'] === undefined || entity['id'] === null) entity['id'] = stored?.['id'] ?? ctx.newId()
@@ -62,8 +63,14 @@ export function prepareCreate(
     entity['created_at'] = stored['created_at']
   }
   stamp(def, entity, ctx.now, true)
+  for (const [name, field] of Object.entries(def.fields)) {
+    // Kong's `auto = true` strings: a random 32-hex-digit value when none is given.
+    if (field.auto === 'random' && (entity[name] === undefined || entity[name] === null)) {
+      entity[name] = ctx.newId().replaceAll('-', '')
+    }
+  }
   const d = def.variant?.(entity) ?? def
-  return finish(d, withDefaults(d.fields, entity))
+  return finish(d, withDefaults(d.fields, entity), ctx.now, op)
 }
 
 /** Builds the row for a PATCH: the input is merged into the stored row, then validated. */
@@ -74,6 +81,7 @@ export function prepareUpdate(
   ctx: WriteContext
 ): WriteResult {
   const patch: Entity = structuredClone(input)
+  coerceEmptyTables((def.variant?.({ ...stored, ...patch }) ?? def).fields, patch)
   const prepError = runPrepare(def, patch, 'update')
   if (prepError) return { ok: false, error: prepError }
   // The primary key and creation time of an existing row do not change on PATCH.
@@ -81,5 +89,5 @@ export function prepareUpdate(
   const d = def.variant?.({ ...stored, ...patch }) ?? def
   const merged = mergeUpdate(d.fields, stored, patch)
   stamp(d, merged, ctx.now, true)
-  return finish(d, withDefaults(d.fields, merged))
+  return finish(d, withDefaults(d.fields, merged), ctx.now, 'update')
 }

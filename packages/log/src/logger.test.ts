@@ -24,3 +24,20 @@ test('filters below the level and masks secrets', () => {
   assert.equal(entry.token, '[redacted]')
   assert.equal(entry.url, 'postgres://u:[redacted]@h/db')
 })
+
+test('PEM private keys are masked in values, nested payloads and errors', () => {
+  const lines: string[] = []
+  const log = createLogger({ write: (l) => lines.push(l) })
+  const key = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----\n'
+  const ec = '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEI\n-----END EC PRIVATE KEY-----'
+  log.error(
+    { payload: { cert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----', key }, err: new Error(`bad ${ec} here`) },
+    'failed'
+  )
+  const text = lines.join('\n')
+  assert.ok(!text.includes('MIIEvQIBADANBg') && !text.includes('MHcCAQEEI'), text)
+  const entry = JSON.parse(lines[0]!)
+  assert.equal(entry.payload.key, '[redacted private key]\n')
+  assert.ok(entry.payload.cert.includes('BEGIN CERTIFICATE'), 'certificates are public and kept')
+  assert.equal(entry.err.message, 'bad [redacted private key] here')
+})

@@ -14,6 +14,14 @@ const LEVELS: Record<LevelName, number> = {
 }
 
 const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie/i
+/** A PEM private key anywhere in a string (a certificate's `key` in an error or a payload). */
+const PRIVATE_KEY_PEM = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(-----END \1PRIVATE KEY-----|$)/g
+
+function scrubString(value: string): string {
+  return value
+    .replace(/(\/\/[^:/@]+:)[^@/]+@/g, '$1[redacted]@')
+    .replace(PRIVATE_KEY_PEM, '[redacted private key]')
+}
 
 export interface Logger {
   trace(obj: object | string, msg?: string): void
@@ -35,8 +43,10 @@ export interface LoggerOptions {
 /** Replaces secret-looking values and renders errors as plain objects. */
 function scrub(value: unknown, key = ''): unknown {
   if (SECRET_KEY.test(key) && value !== undefined && value !== null) return '[redacted]'
-  if (value instanceof Error) return { type: value.name, message: value.message, stack: value.stack }
-  if (typeof value === 'string') return value.replace(/(\/\/[^:/@]+:)[^@/]+@/g, '$1[redacted]@')
+  if (value instanceof Error) {
+    return { type: value.name, message: scrubString(value.message), stack: value.stack && scrubString(value.stack) }
+  }
+  if (typeof value === 'string') return scrubString(value)
   if (Array.isArray(value)) return value.map((v) => scrub(v))
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {}
@@ -52,7 +62,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const bindings = opts.bindings ?? {}
   const log = (level: LevelName) => (obj: object | string, msg?: string) => {
     if (LEVELS[level] < threshold) return
-    const fields = typeof obj === 'string' ? { msg: obj } : { ...(scrub(obj) as object), msg }
+    const fields = typeof obj === 'string' ? { msg: scrubString(obj) } : { ...(scrub(obj) as object), msg }
     write(JSON.stringify({ level: LEVELS[level], time: Date.now(), ...bindings, ...fields }))
   }
   return {

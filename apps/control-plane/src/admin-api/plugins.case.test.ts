@@ -135,7 +135,7 @@ export function runPluginCases(h: AdminHarness): void {
       assert.deepEqual([patched.config.minute, patched.config.hour, patched.enabled], [7, 100, false])
       const root = expectStatus(await h.client.get('/'), 200)
       assert.deepEqual(root.plugins.enabled_in_cluster, ['rate-limiting'])
-      assert.deepEqual(Object.keys(root.plugins.available_on_server).sort(), ['prometheus', 'rate-limiting'])
+      assert.deepEqual(Object.keys(root.plugins.available_on_server).sort(), ['key-auth', 'prometheus', 'rate-limiting'])
       assert.equal((await h.client.delete(`/plugins/${p.id}`)).status, 204)
       assert.equal((await h.client.delete(`/plugins/${p.id}`)).status, 204)
     })
@@ -143,7 +143,7 @@ export function runPluginCases(h: AdminHarness): void {
 
   test('GET /plugins/enabled', async () => {
     assert.deepEqual(expectStatus(await h.client.get('/plugins/enabled'), 200), {
-      enabled_plugins: ['prometheus', 'rate-limiting'],
+      enabled_plugins: ['key-auth', 'prometheus', 'rate-limiting'],
     })
   })
 

@@ -214,11 +214,32 @@ export function runRouteCases(h: AdminHarness): void {
       },
       {
         input: { protocols: ['http', 'tcp'], paths: ['/'] },
-        fields: { '@entity': ["these sets are mutually exclusive: ('http', 'https'), ('tcp', 'tls', 'udp')"] },
+        fields: { protocols: "these sets are mutually exclusive: ('http', 'https'), ('tcp', 'tls', 'udp')" },
+      },
+      {
+        // The first protocol picks the subschema, whose own rules still apply.
+        input: { protocols: ['tls', 'grpc', 'http'], paths: ['/'] },
+        fields: {
+          protocols: "these sets are mutually exclusive: ('tcp', 'tls', 'udp'), ('grpc', 'grpcs'), ('http', 'https')",
+          paths: "cannot set 'paths' when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'",
+        },
       },
       { input: { methods: ['get'] }, fields: { methods: ['invalid value: get'] } },
       { input: { paths: ['/a/../b'] }, fields: { paths: ["non-normalized path, consider use '/b' instead"] } },
-      { input: { paths: ['/ok', 'bad'] }, fields: { paths: [null, 'should start with: /'] } },
+      { input: { paths: ['/ok', 'bad'] }, fields: { paths: [null, 'should start with: / (fixed path) or ~/ (regex path)'] } },
+      { input: { paths: ['~abc'] }, fields: { paths: ['should start with: / (fixed path) or ~/ (regex path)'] } },
+      { input: { paths: ['/a//b'] }, fields: { paths: ['must not have empty segments'] } },
+      { input: { paths: ['/a%zz'] }, fields: { paths: ["invalid url-encoded value: '%zz'"] } },
+      { input: { hosts: ['example.com:1000000'] }, fields: { hosts: ['invalid port number'] } },
+      { input: { hosts: ['a.test'], headers: { HoSt: ['a.test'] } }, fields: { headers: "cannot contain 'host' header, which must be specified in the 'hosts' attribute" } },
+      { input: { hosts: ['a.test'], headers: { location: 'x' } }, fields: { headers: 'expected an array' } },
+      { input: { hosts: ['a.test'], headers: { location: [5] } }, fields: { headers: ['expected a string'] } },
+      { input: { hosts: ['a.test'], headers: { location: [''] } }, fields: { headers: ['length must be at least 1'] } },
+      { input: { hosts: ['a.test'], headers: ['x-a'] }, fields: { headers: 'expected a string' } },
+      { input: { protocols: ['https'], snis: ['foo.*.test'] }, fields: { snis: ['wildcard must be leftmost or rightmost character'] } },
+      { input: { protocols: ['https'], snis: ['*.foo.*'] }, fields: { snis: ['only one wildcard must be specified'] } },
+      { input: { protocols: ['https'], snis: ['10.0.0.1'] }, fields: { snis: ['must not be an IP'] } },
+      { input: { protocols: ['https'], snis: ['a.test:443'] }, fields: { snis: ['must not have a port'] } },
       {
         input: { protocols: ['http'], hosts: ['a.test'], snis: ['a.test'] },
         fields: { snis: "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'" },
@@ -322,5 +343,60 @@ export function runRouteCases(h: AdminHarness): void {
       message: 'UNIQUE violation detected on \'{name="same"}\'',
       fields: { name: 'same' },
     })
+  })
+
+  test('Kong 3.9 route paths: regex-looking plain paths and ~/ regexes accepted', async () => {
+    const r = expectStatus(await h.client.post('/routes', { paths: ['/kong(-ee){0,1}.com', '~/v1/(?<model>[a-z]+)$'] }), 201)
+    assert.deepEqual(r.paths, ['/kong(-ee){0,1}.com', '~/v1/(?<model>[a-z]+)$'])
+  })
+
+  test('wildcard snis on https routes are accepted', async () => {
+    const r = expectStatus(await h.client.post('/routes', { protocols: ['https'], snis: ['*.example.test', 'example.*'] }), 201)
+    assert.deepEqual(r.snis, ['*.example.test', 'example.*'])
+  })
+
+  test('stream routes: sources/destinations validated and filled; http attributes refused', async (t) => {
+    await inEach(t, FJ, async (enc) => {
+      const r = expectStatus(
+        await h.client.post('/routes', { protocols: ['tcp'], sources: [{ ip: '10.0.0.0/8' }], destinations: [{ port: 9000 }] }, enc),
+        201
+      )
+      assert.deepEqual(r.sources, [{ ip: '10.0.0.0/8', port: null }])
+      assert.deepEqual(r.destinations, [{ ip: null, port: 9000 }])
+      assert.deepEqual([r.paths, r.methods, r.hosts, r.headers], [null, null, null, null])
+    })
+    const stream = "when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'"
+    const cases: { input: Json; fields: Json }[] = [
+      { input: { protocols: ['tcp'], sources: [{ ip: 'nope' }] }, fields: { sources: [{ ip: "invalid ip or cidr range: 'nope'" }] } },
+      { input: { protocols: ['tcp'], sources: [{ ip: '10.0.0.1/33' }] }, fields: { sources: [{ ip: "invalid ip or cidr range: '10.0.0.1/33'" }] } },
+      { input: { protocols: ['udp'], destinations: [{ port: 70000 }] }, fields: { destinations: [{ port: 'value should be between 0 and 65535' }] } },
+      { input: { protocols: ['tcp'], sources: [{ ip: '10.0.0.1' }], paths: ['/'] }, fields: { paths: `cannot set 'paths' ${stream}` } },
+      { input: { protocols: ['tls'], snis: ['a.test'], methods: ['GET'] }, fields: { methods: `cannot set 'methods' ${stream}` } },
+      { input: { protocols: ['tcp'], sources: [{ ip: '10.0.0.1' }], hosts: ['a.test'] }, fields: { hosts: `cannot set 'hosts' ${stream}` } },
+      { input: { protocols: ['tcp'], sources: [{ ip: '10.0.0.1' }], headers: { 'x-a': ['1'] } }, fields: { headers: `cannot set 'headers' ${stream}` } },
+      { input: { protocols: ['tcp'] }, fields: { '@entity': ["must set one of 'sources', 'destinations', 'snis' when 'protocols' is 'tcp', 'tls' or 'udp'"] } },
+      { input: { protocols: ['tls_passthrough'] }, fields: { '@entity': ["must set snis when 'protocols' is 'tls_passthrough'"] } },
+      { input: { protocols: ['http'], paths: ['/'], sources: [{ ip: '10.0.0.1' }] }, fields: { sources: "cannot set 'sources' when 'protocols' is 'http' or 'https'" } },
+      // The family's rule replaces the field: a value of any type is refused with its message.
+      { input: { protocols: ['grpc'], paths: ['/foo'], methods: 'GET' }, fields: { methods: "cannot set 'methods' when 'protocols' is 'grpc' or 'grpcs'" } },
+      { input: { protocols: ['grpcs'], paths: ['/foo'], methods: ['GET'] }, fields: { methods: "cannot set 'methods' when 'protocols' is 'grpc' or 'grpcs'" } },
+      { input: { protocols: ['grpc'], paths: ['/foo'], destinations: [{ port: 1 }] }, fields: { destinations: "cannot set 'destinations' when 'protocols' is 'grpc' or 'grpcs'" } },
+      { input: { protocols: ['tcp'], sources: [{ port: 1 }], paths: 'x' }, fields: { paths: `cannot set 'paths' ${stream}` } },
+    ]
+    for (const c of cases) expectViolation(await h.client.post('/routes', c.input), c.fields)
+  })
+
+  test('PATCH with {} for an array field means an empty array', async () => {
+    const route = await createRoute(h.client, { methods: ['GET'], paths: ['/a'] })
+    const r = await h.client.patch(`/routes/${route.id}`, { methods: {}, paths: {} })
+    expectStatus(r, 200)
+    assert.ok(r.text.includes('"methods":[]') && r.text.includes('"paths":[]'), r.text)
+  })
+
+  test('an empty multipart body is read as no fields', async () => {
+    const empty = await h.client.raw('POST', '/routes', { 'content-type': 'multipart/form-data; boundary=xyz' }, '')
+    expectViolation(empty, { '@entity': [HTTPS_NEEDS] })
+    const closing = await h.client.raw('POST', '/routes', { 'content-type': 'multipart/form-data; boundary=xyz' }, '--xyz--\r\n')
+    expectViolation(closing, { '@entity': [HTTPS_NEEDS] })
   })
 }

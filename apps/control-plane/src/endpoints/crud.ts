@@ -22,7 +22,24 @@ import { sendEmpty, sendJson, sendKongError, sendMessage } from '../http/respond
 import { writeContext, type AdminDeps } from './context.js'
 import { createEntity } from './create.js'
 import { fail } from './fail.js'
+import type { EntityHooks } from './hooks.js'
 import { lookupEntity, notFoundError, resolveForeign } from './lookup.js'
+import { presentEntity, purgeExpired, ttlFromInput } from './ttl.js'
+
+/** The collection's name in URLs (`key-auths` for keyauth_credentials). */
+export function collectionPath(dao: EntityDao): string {
+  return dao.def.admin_api_name ?? dao.def.name
+}
+
+function present(deps: AdminDeps, dao: EntityDao, entity: Entity): Entity {
+  return presentEntity(dao.def, entity, deps.now())
+}
+
+/** Input rewrites every write shares: `ttl` seconds into an expiry. */
+function prepareInput(deps: AdminDeps, dao: EntityDao, input: Entity): void {
+  const err = ttlFromInput(dao.def, input, deps.now())
+  if (err) fail(err)
+}
 
 /** A parent in a nested path: its DAO, URL parameter and the child's foreign field. */
 export interface ParentSpec {
@@ -46,7 +63,12 @@ async function findParent(deps: AdminDeps, ctx: Ctx, parent: ParentSpec): Promis
   return found.entity
 }
 
-export function collectionHandlers(deps: AdminDeps, dao: EntityDao, parent?: ParentSpec): Handlers {
+export function collectionHandlers(
+  deps: AdminDeps,
+  dao: EntityDao,
+  parent?: ParentSpec,
+  hooks: EntityHooks = {}
+): Handlers {
   const { store } = deps
   return {
     async GET(ctx) {
@@ -77,12 +99,13 @@ export function collectionHandlers(deps: AdminDeps, dao: EntityDao, parent?: Par
         ...(tags ? { tags } : {}),
         ...(parent && parentId ? { parent: { field: parent.field, id: parentId } } : {}),
       })
-      const body: Record<string, unknown> = { data: page.data, next: null }
+      await hooks.present?.(store.q, page.data)
+      const body: Record<string, unknown> = { data: page.data.map((e) => present(deps, dao, e)), next: null }
       if (page.nextAfterId) {
         const offset = encodeOffset(page.nextAfterId)
         const base = parent
-          ? `/${parent.dao.def.name}/${ctx.params[parent.param]}/${parent.listSuffix ?? dao.def.name}`
-          : `/${dao.def.name}`
+          ? `/${collectionPath(parent.dao)}/${ctx.params[parent.param]}/${parent.listSuffix ?? collectionPath(dao)}`
+          : `/${collectionPath(dao)}`
         body['next'] = parent
           ? nextLink(base, offset)
           : nextLink(base, offset, { tags: ctx.query['tags'], size: ctx.query['size'] })
@@ -100,8 +123,9 @@ export function collectionHandlers(deps: AdminDeps, dao: EntityDao, parent?: Par
       const input = await ctx.input(dao.def)
       if (!input) return
       if (parent && parentEntity) input[parent.field] = { id: parentEntity['id'] }
-      const created = await createEntity(deps, dao, input)
-      sendJson(ctx.res, 201, created)
+      prepareInput(deps, dao, input)
+      const created = await createEntity(deps, dao, input, hooks)
+      sendJson(ctx.res, 201, present(deps, dao, created))
     },
   }
 }
@@ -111,7 +135,8 @@ export async function patchEntity(
   deps: AdminDeps,
   dao: EntityDao,
   stored: Entity,
-  input: Entity
+  input: Entity,
+  hooks: EntityHooks = {}
 ): Promise<Entity> {
   const fkErr = await resolveForeign(dao.def, input, deps.store.daos, deps.store.q)
   if (fkErr) fail(fkErr)
@@ -121,9 +146,11 @@ export async function patchEntity(
     const row = await dao.update(tx.q, String(stored['id']), prepared.entity)
     if (!row) fail({ code: 6, name: 'not found', message: 'entity disappeared during update' })
     await tx.record(entityName(dao), 'upsert', row)
+    await hooks.afterWrite?.(tx, row, { prepared: prepared.entity, input, op: 'update' })
     return row
   })
   deps.onCommit(events)
+  await hooks.present?.(deps.store.q, [result])
   return result
 }
 
@@ -132,25 +159,35 @@ export async function upsertEntity(
   deps: AdminDeps,
   dao: EntityDao,
   stored: Entity | undefined,
-  input: Entity
+  input: Entity,
+  hooks: EntityHooks = {}
 ): Promise<Entity> {
   const fkErr = await resolveForeign(dao.def, input, deps.store.daos, deps.store.q)
   if (fkErr) fail(fkErr)
   const prepared = prepareCreate(dao.def, input, writeContext(deps), 'upsert', stored)
   if (!prepared.ok) fail(prepared.error)
   const { result, events } = await deps.store.write(async (tx) => {
-    const row = stored
-      ? await dao.update(tx.q, String(stored['id']), prepared.entity)
-      : await dao.insert(tx.q, prepared.entity)
-    await tx.record(entityName(dao), 'upsert', row!)
+    await purgeExpired(tx, dao, deps.now())
+    // A stored row that expired just now was purged: the replace becomes an insert.
+    const updated = stored ? await dao.update(tx.q, String(stored['id']), prepared.entity) : undefined
+    const row = updated ?? (await dao.insert(tx.q, prepared.entity))
+    await tx.record(entityName(dao), 'upsert', row)
+    await hooks.afterWrite?.(tx, row!, { prepared: prepared.entity, input, op: 'upsert' })
     return row!
   })
   deps.onCommit(events)
+  await hooks.present?.(deps.store.q, [result])
   return result
 }
 
-export async function deleteEntity(deps: AdminDeps, dao: EntityDao, stored: Entity): Promise<void> {
+export async function deleteEntity(
+  deps: AdminDeps,
+  dao: EntityDao,
+  stored: Entity,
+  hooks: EntityHooks = {}
+): Promise<void> {
   const { events } = await deps.store.write(async (tx) => {
+    await hooks.beforeDelete?.(tx, stored)
     const row = await dao.delete(tx.q, String(stored['id']))
     if (row) await tx.record(entityName(dao), 'delete', row)
   })
@@ -161,7 +198,8 @@ export function entityHandlers(
   deps: AdminDeps,
   dao: EntityDao,
   param: string,
-  parent?: ParentSpec
+  parent?: ParentSpec,
+  hooks: EntityHooks = {}
 ): Handlers {
   const { store } = deps
 
@@ -187,7 +225,8 @@ export function entityHandlers(
       const found = await find(ctx)
       if (!found) return
       if (!found.entity) return sendMessage(ctx.res, 404, 'Not found')
-      sendJson(ctx.res, 200, found.entity)
+      await hooks.present?.(store.q, [found.entity])
+      sendJson(ctx.res, 200, present(deps, dao, found.entity))
     },
 
     async PATCH(ctx) {
@@ -200,7 +239,8 @@ export function entityHandlers(
       const input = await ctx.input(dao.def, undefined, found.entity)
       if (!input) return
       if (parent) input[parent.field] = { id: found.parentId }
-      sendJson(ctx.res, 200, await patchEntity(deps, dao, found.entity, input))
+      prepareInput(deps, dao, input)
+      sendJson(ctx.res, 200, present(deps, dao, await patchEntity(deps, dao, found.entity, input, hooks)))
     },
 
     async PUT(ctx) {
@@ -211,13 +251,14 @@ export function entityHandlers(
       // The path's key wins over the body's.
       Object.assign(input, found.key)
       if (parent) input[parent.field] = { id: found.parentId }
-      sendJson(ctx.res, 200, await upsertEntity(deps, dao, found.entity, input))
+      prepareInput(deps, dao, input)
+      sendJson(ctx.res, 200, present(deps, dao, await upsertEntity(deps, dao, found.entity, input, hooks)))
     },
 
     async DELETE(ctx) {
       const found = await find(ctx)
       if (!found) return
-      if (found.entity) await deleteEntity(deps, dao, found.entity)
+      if (found.entity) await deleteEntity(deps, dao, found.entity, hooks)
       sendEmpty(ctx.res, 204)
     },
   }

@@ -110,6 +110,10 @@ export async function readBody(req: IncomingMessage): Promise<BodyResult> {
   if (contentType.startsWith('application/x-www-form-urlencoded')) {
     pairs = parseUrlEncoded(raw.toString('utf8'))
   } else if (contentType.startsWith('multipart/form-data')) {
+    // No parts at all (an empty body, or only the closing boundary): no fields, as in Kong.
+    if (raw.toString('latin1').trim() === '' || /^--[^\r\n]*--\s*$/.test(raw.toString('latin1'))) {
+      return { ok: true, body: { kind: 'form', pairs: [] } }
+    }
     try {
       pairs = await parseMultipart(req, raw)
     } catch {

@@ -94,3 +94,31 @@ test('target health from the shared store, config version of the newest commit; 
   assert.ok(!text.includes('kong_nginx_metric_errors_total'))
   assert.match(text, /^kong_node_info\{/m)
 })
+
+test('a cluster control plane (role control_plane) leaves target health to the data planes', async () => {
+  const cluster = await createControlPlane({
+    databaseUrl: undefined,
+    log: createLogger({ level: 'silent' }),
+    healthStore: new MemoryHealthStore(),
+    role: 'control_plane',
+  })
+  const srv = http.createServer(cluster.app)
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  try {
+    const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`
+    const post = (path: string, body: unknown) =>
+      fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+    assert.equal((await post('/upstreams', { name: 'u' })).status, 201)
+    assert.equal((await post('/upstreams/u/targets', { target: '127.0.0.1:9001' })).status, 201)
+    assert.equal((await post('/plugins', { name: 'prometheus', config: { upstream_health_metrics: true } })).status, 201)
+    const text = await (await fetch(`${url}/metrics`)).text()
+    assert.deepEqual(health(text), [])
+    assert.ok(!text.includes('kong_upstream_target_health'), 'not even the HELP/TYPE lines')
+    assert.match(text, /^kong_node_info\{/m)
+    assert.match(text, /^switchyard_config_version \d+$/m)
+  } finally {
+    srv.closeAllConnections()
+    await new Promise<void>((r) => srv.close(() => r()))
+    await cluster.close()
+  }
+})

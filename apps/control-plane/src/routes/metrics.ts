@@ -1,8 +1,9 @@
 // `GET /metrics` on the Admin API (Kong's prometheus api.lua: present whether or not a
-// prometheus instance exists). A cluster control plane proxies no traffic: its scrape has the
-// node gauges, target health from the shared health store (the same state every data plane
-// follows) and the newest config version; each data plane serves its own request metrics on
-// its status listener. The standalone gateway passes its own scrape, which includes the
+// prometheus instance exists). A control plane proxies no traffic: its scrape has the node
+// gauges and the newest config version; each data plane serves its own request metrics on its
+// status listener. Target health: a cluster control plane (role control_plane) leaves it to the
+// data planes, as Kong does (otherwise Kong's dashboard counts one node too many); a control
+// plane in the traditional role reads it from the shared health store. The standalone gateway passes its own scrape, which includes the
 // in-process data plane's requests (one registry per node).
 
 import type { Store } from '@switchyard/db'
@@ -33,6 +34,8 @@ export interface ControlPlaneScrapeSources {
   healthStore: HealthStore | undefined
   connections: () => ConnectionStats
   resolver?: AddressResolver
+  /** false for a cluster control plane: kong_upstream_target_health comes from data planes. */
+  targetHealth?: boolean
 }
 
 async function upstreamsFromStore(store: Store, health: HealthStore | undefined): Promise<UpstreamHealthInput[]> {
@@ -68,7 +71,7 @@ export function controlPlaneScrape(src: ControlPlaneScrapeSources): () => Promis
         .map((p) => p['config'] as Record<string, unknown> | null)
     )
     const [targets, reachable, config] = await Promise.all([
-      gate.upstreamHealth ? upstreamsFromStore(src.store, src.healthStore).then((u) => targetHealthRows(u, resolver)) : undefined,
+      gate.upstreamHealth && src.targetHealth !== false ? upstreamsFromStore(src.store, src.healthStore).then((u) => targetHealthRows(u, resolver)) : undefined,
       src.store.database.ping().catch(() => false),
       status.current().catch(() => undefined),
     ])

@@ -1,4 +1,5 @@
-// Plugins: `/plugins` and the nested `/services/{s}/plugins`, `/routes/{r}/plugins` (generic
+// Plugins: `/plugins` and the nested `/services/{s}/plugins`, `/routes/{r}/plugins`,
+// `/consumers/{c}/plugins` (generic
 // endpoints; the scope comes from the URL), plus `GET /plugins/enabled`.
 
 import { PLUGIN_SCHEMAS } from '@switchyard/entities'
@@ -8,7 +9,7 @@ import type { AdminRouter } from '../http/dispatch.js'
 import { sendJson } from '../http/respond.js'
 
 export function mountPlugins(router: AdminRouter, deps: AdminDeps): void {
-  const { plugins, services, routes } = deps.store.daos
+  const { plugins, services, routes, consumers } = deps.store.daos
   router.mount('/plugins', collectionHandlers(deps, plugins))
   // Before `/plugins/:plugin`, which would otherwise take "enabled" as a name.
   router.mount('/plugins/enabled', {
@@ -20,6 +21,7 @@ export function mountPlugins(router: AdminRouter, deps: AdminDeps): void {
   for (const [parentDao, param, field] of [
     [services, 'service', 'service'],
     [routes, 'route', 'route'],
+    [consumers, 'consumer', 'consumer'],
   ] as const) {
     const parent = { dao: parentDao, param, field }
     router.mount(`/${parentDao.def.name}/:${param}/plugins`, collectionHandlers(deps, plugins, parent))

@@ -1,7 +1,8 @@
 // The plugins' access phase for the proxy (ProxyDeps.access): finds the instances that apply
 // to the matched route/service (most specific wins, PluginResolver) and runs them in Kong's
 // priority order. The first plugin that answers the request ends the phase; headers from
-// every plugin that ran are kept. Only rate-limiting has an access phase today.
+// every plugin that ran are kept. key-auth (1250) runs before rate-limiting (910), so the
+// consumer it identifies selects consumer-scoped instances and rate-limit identifiers.
 
 import { RedisRateCounters } from '@switchyard/cluster'
 import type { Logger } from '@switchyard/log'
@@ -9,6 +10,7 @@ import { randomUUID } from 'node:crypto'
 import type { ConfigState } from '../config-state.js'
 import { PluginResolver, type PluginInstance } from '../plugin-resolver.js'
 import type { AccessContext, AccessResult } from '../proxy-server.js'
+import { KeyAuthPlugin } from './key-auth/handler.js'
 import { RateLimitingPlugin, type CounterStore } from './rate-limiting/handler.js'
 import { LocalCounters } from './rate-limiting/local-counters.js'
 
@@ -52,22 +54,25 @@ export function createPluginAccess(deps: PluginAccessDeps): PluginAccess {
   const localCounters = new LocalCounters()
   const ownsCounters = deps.counters === undefined
   const counters = deps.counters ?? new RedisRateCounters()
-  const rateLimiting = new RateLimitingPlugin({
-    log: deps.log,
-    now: deps.now ?? Date.now,
-    local: localCounters,
-    redis: counters,
-    requestId,
-  })
+  const now = deps.now ?? Date.now
+  const rateLimiting = new RateLimitingPlugin({ log: deps.log, now, local: localCounters, redis: counters, requestId })
+  const keyAuth = new KeyAuthPlugin({ state: deps.state, log: deps.log, now, requestId })
   const available: AccessPlugin[] = [
+    { name: 'key-auth', priority: 1250, access: (i, c) => keyAuth.access(i, c) },
     { name: 'rate-limiting', priority: 910, access: (i, c) => rateLimiting.access(i, c) },
   ]
   const plugins = available.sort((a, b) => b.priority - a.priority)
 
-  async function runFrom(index: number, applicable: ReadonlyMap<string, PluginInstance>, ctx: AccessContext, acc: Verdict): Promise<Verdict> {
+  /** The instances for this request with the consumer authenticated so far. */
+  function applicableFor(ctx: AccessContext): ReadonlyMap<string, PluginInstance> {
+    const consumer = ctx.auth?.consumer?.['id']
+    return resolver.resolve(ctx.match.route.id, ctx.match.service?.id ?? null, typeof consumer === 'string' ? consumer : null)
+  }
+
+  async function runFrom(index: number, ctx: AccessContext, acc: Verdict): Promise<Verdict> {
     for (let i = index; i < plugins.length; i++) {
       const p = plugins[i]!
-      const instance = applicable.get(p.name)
+      const instance = applicableFor(ctx).get(p.name)
       if (!instance) continue
       acc = merge(acc, await p.access(instance, ctx))
       if (acc?.response) return acc
@@ -76,20 +81,22 @@ export function createPluginAccess(deps: PluginAccessDeps): PluginAccess {
   }
 
   function access(ctx: AccessContext): Verdict | Promise<Verdict> {
-    const applicable = resolver.resolve(ctx.match.route.id, ctx.match.service?.id ?? null)
-    if (applicable.size === 0) return undefined
+    // Consumer-scoped instances can only apply once an auth plugin ran; without any instance
+    // for this route/service and no consumer-scoped ones, there is nothing to do.
+    if (applicableFor(ctx).size === 0 && !resolver.hasConsumerScoped()) return undefined
     // Stay synchronous while every plugin answers synchronously (the local policy).
     let acc: Verdict
     for (let i = 0; i < plugins.length; i++) {
       const p = plugins[i]!
-      const instance = applicable.get(p.name)
+      // Resolved again per plugin: an auth plugin may just have identified the consumer.
+      const instance = applicableFor(ctx).get(p.name)
       if (!instance) continue
       const v = p.access(instance, ctx)
       if (v instanceof Promise) {
         const before = acc
         return v.then((r) => {
           const next = merge(before, r)
-          return next?.response ? next : runFrom(i + 1, applicable, ctx, next)
+          return next?.response ? next : runFrom(i + 1, ctx, next)
         })
       }
       acc = merge(acc, v)

@@ -13,6 +13,7 @@ import type http from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import type { PluginInstance } from '../../plugin-resolver.js'
 import type { AccessContext, AccessResult } from '../../proxy-server.js'
+import { RequestEdits } from '../../request-edits.js'
 import type { RateLimitingConfig } from './config.js'
 import { RateLimitingPlugin, type CounterStore } from './handler.js'
 import { counterKey } from './keys.js'
@@ -43,7 +44,7 @@ function config(over: Partial<RateLimitingConfig> = {}): RateLimitingConfig {
 }
 
 function instance(c: RateLimitingConfig, scope: { route?: string | null; service?: string | null } = {}): PluginInstance {
-  return { id: randomUUID(), name: 'rate-limiting', config: c as unknown as Record<string, unknown>, route: scope.route ?? null, service: scope.service ?? null }
+  return { id: randomUUID(), name: 'rate-limiting', config: c as unknown as Record<string, unknown>, route: scope.route ?? null, service: scope.service ?? null, consumer: null }
 }
 
 function ctx(opts: { routeId?: string; serviceId?: string; ip?: string; headers?: Record<string, string>; path?: string } = {}): AccessContext {
@@ -61,6 +62,9 @@ function ctx(opts: { routeId?: string; serviceId?: string; ip?: string; headers?
     } as unknown as AccessContext['match'],
     clientIp: opts.ip ?? '127.0.0.1',
     upstream: undefined,
+    query: '',
+    edits: new RequestEdits(),
+    body: async () => Buffer.alloc(0),
   }
 }
 

@@ -45,6 +45,11 @@ export interface RateLimitingDeps {
 
 const FAILURE_LOG_EVERY_MS = 10_000
 
+function idOf(entity: Record<string, unknown> | null | undefined): string | null {
+  const id = entity?.['id']
+  return typeof id === 'string' ? id : null
+}
+
 type Verdict = AccessResult | undefined
 
 export class RateLimitingPlugin {
@@ -63,6 +68,8 @@ export class RateLimitingPlugin {
       {
         clientIp: ctx.clientIp,
         serviceId: ctx.match.service?.id ?? null,
+        consumerId: idOf(ctx.auth?.consumer),
+        credentialId: idOf(ctx.auth?.credential),
         header: (name) => ctx.req.headersDistinct[name.toLowerCase()]?.[0],
         path: ctx.match.path,
       }

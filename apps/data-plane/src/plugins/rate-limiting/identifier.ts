@@ -1,13 +1,13 @@
 // Whom a request is counted against (Kong's get_identifier): the consumer, credential,
 // service, a header's value or the path — and the client IP whenever that yields nothing.
-// Consumers and credentials do not exist here yet (no auth plugins), so those fall back too.
+// The consumer and credential come from the auth plugin that ran before (key-auth).
 
 import type { RateLimitingConfig } from './config.js'
 
 export interface IdentifierRequest {
   clientIp: string
   serviceId: string | null
-  /** Authenticated consumer / credential, once auth plugins exist. */
+  /** Authenticated consumer / credential (set by an auth plugin). */
   consumerId?: string | null
   credentialId?: string | null
   /** First value of a request header (name in any case), undefined when absent. */
