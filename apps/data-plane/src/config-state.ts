@@ -13,6 +13,8 @@ export interface BalancedUpstream {
   balancer: Balancer
 }
 
+const TLS_KINDS = new Set<EntityKind>(['certificates', 'snis', 'ca_certificates'])
+
 export interface ConfigStateDeps {
   now: () => number
   random: () => number
@@ -55,6 +57,8 @@ export class ConfigState {
   private hashCache: { version: number; hash: string } | undefined
   /** Bumped on every plugin change, so plugin lookups can cache per version. */
   pluginsVersion = 0
+  /** Bumped on every certificate, SNI or CA certificate change (TLS contexts cache per version). */
+  tlsVersion = 0
 
   /** Told after every change: the upstream whose balancer changed, or undefined for "all". */
   onChange: ((upstreamId: string | undefined) => void) | undefined
@@ -71,6 +75,7 @@ export class ConfigState {
     for (const u of this.entities.upstreams.values()) this.syncUpstream(u)
     this.routerCache = undefined
     this.pluginsVersion++
+    this.tlsVersion++
     this.version = snapshot.version
     this.onChange?.(undefined)
   }
@@ -86,6 +91,8 @@ export class ConfigState {
       if (event.entity === 'upstreams') this.dropUpstream(event.id)
       // Deleting a route or service cascades to its plugins, as in the database.
       if (event.entity === 'routes' || event.entity === 'services') this.dropPluginsOf(event.entity, event.id)
+      // Deleting a certificate cascades to its SNIs, as in the database.
+      if (event.entity === 'certificates') this.dropSnisOf(event.id)
       if (event.entity === 'targets' && old) {
         const uid = upstreamIdOf(old)
         if (uid) this.balancers.get(uid)?.balancer.removeTarget(event.id)
@@ -102,6 +109,7 @@ export class ConfigState {
     }
     if (event.entity === 'routes' || event.entity === 'services') this.routerCache = undefined
     if (event.entity === 'plugins') this.pluginsVersion++
+    if (TLS_KINDS.has(event.entity)) this.tlsVersion++
     this.version = event.version
     if (event.entity === 'upstreams') this.onChange?.(event.id)
     else if (event.entity === 'targets') {
@@ -150,6 +158,11 @@ export class ConfigState {
     return this.hashCache.hash
   }
 
+  /** One entity by id. */
+  get(kind: EntityKind, id: string): EntityJson | undefined {
+    return this.entities[kind].get(id)
+  }
+
   list(kind: EntityKind): EntityJson[] {
     return [...this.entities[kind].values()]
   }
@@ -185,6 +198,12 @@ export class ConfigState {
         this.entities.plugins.delete(pid)
         this.pluginsVersion++
       }
+    }
+  }
+
+  private dropSnisOf(certificateId: string): void {
+    for (const [sid, s] of this.entities.snis) {
+      if ((s['certificate'] as { id?: string } | null)?.id === certificateId) this.entities.snis.delete(sid)
     }
   }
 

@@ -11,12 +11,14 @@ import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import http from 'node:http'
 import type { Duplex } from 'node:stream'
+import type { TLSSocket } from 'node:tls'
 import type { BalancedUpstream, ConfigState } from './config-state.js'
 import { hashValue } from './hash-input.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { PROXY_ERRORS, type ProxyError } from './proxy-errors.js'
 import type { RouteMatch } from './router.js'
 import { classifyError, UpstreamPools, type FailureKind } from './upstream-pools.js'
+import { UpstreamTls } from './upstream-tls.js'
 
 export const VIA = '1.1 kong/3.9.3'
 export const SERVER = 'kong/3.9.3'
@@ -94,8 +96,13 @@ export interface RequestEnd {
 
 export interface ProxyServer {
   server: http.Server
+  /** Serves another server's requests and upgrades the same way (the TLS listeners). */
+  attach(other: http.Server): void
   close(): Promise<void>
 }
+
+/** Requests that arrived on a TLS listener. */
+const isTls = (req: http.IncomingMessage) => (req.socket as TLSSocket).encrypted === true
 
 function sendError(res: http.ServerResponse, err: ProxyError, extra: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -155,6 +162,7 @@ function hostHeaderFor(peer: { host: string; port: number }, upstream: BalancedU
 
 export function createProxyServer(deps: ProxyDeps): ProxyServer {
   const pools = new UpstreamPools()
+  const upstreamTls = new UpstreamTls(deps.state)
   const wsProxy = httpProxy.createProxyServer({ ws: true, xfwd: true })
   wsProxy.on('error', (_err, _req, target) => {
     if (target && 'destroy' in target) (target as Duplex).destroy()
@@ -174,7 +182,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       host: req.headers.host,
       path,
       headers,
-      protocol: 'http',
+      protocol: isTls(req) ? 'https' : 'http',
     })
     return { match, path, query, headers }
   }
@@ -262,6 +270,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
 
     const retries = Number(service.retries ?? 5)
     const timeouts = { connectMs: Number(service.connect_timeout), readMs: Number(service.read_timeout) }
+    // TLS to the upstream (service protocol https): verification, trust store, client certificate.
+    const tlsOptions = upstreamTls.forService(service, upstream)
     // Overall deadline for all attempts: one connect plus one read window.
     const deadline = started + timeouts.connectMs + timeouts.readMs
     // undici accepts an EventEmitter as the signal; AbortController costs far more per request.
@@ -286,12 +296,12 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         peer = { host: service.host, port: Number(service.port) }
       }
       const attemptStart = performance.now()
-      const pool = pools.get(peer.host, peer.port, timeouts)
+      const pool = pools.get(peer.host, peer.port, timeouts, tlsOptions && upstreamTls.withServerName(tlsOptions, match.upstreamHost ?? hostHeaderFor(peer, upstream)))
       const headers = upstreamRequestHeaders(req.headers, {
         clientIp: req.socket.remoteAddress ?? '',
-        proto: 'http',
+        proto: isTls(req) ? 'https' : 'http',
         host: req.headers.host,
-        port: deps.port(),
+        port: isTls(req) ? (req.socket.localPort ?? deps.port()) : deps.port(),
         path,
         prefix: match.prefix,
         upstreamHost: match.upstreamHost ?? hostHeaderFor(peer, upstream),
@@ -376,14 +386,15 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     sendError(res, lastFailure, extraHeaders)
   }
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
       deps.log.error({ err }, 'proxy request failed')
       sendError(res, PROXY_ERRORS.INTERNAL)
     })
-  })
+  }
+  const server = http.createServer(onRequest)
 
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const { match } = route(req)
     const reject = (err: ProxyError) => {
       const body = JSON.stringify({ message: err.message })
@@ -409,10 +420,15 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     req.url = query ? `${match.upstreamPath}?${query}` : match.upstreamPath
     const hostPart = target.host.includes(':') ? `[${target.host}]` : target.host
     wsProxy.ws(req, socket, head, { target: `http://${hostPart}:${target.port}` })
-  })
+  }
+  server.on('upgrade', onUpgrade)
 
   return {
     server,
+    attach(other) {
+      other.on('request', onRequest)
+      other.on('upgrade', onUpgrade)
+    },
     close: async () => {
       wsProxy.close()
       await pools.close()
