@@ -8,13 +8,12 @@ import type { CertificateChain } from './tls-certificates.js'
 function pemOf(value: string, what: string): string {
   const v = value.trim()
   if (v.startsWith('-----BEGIN')) return v
-  if (/^[A-Za-z0-9+/=\s]+$/.test(v) && !v.includes('/') && v.length > 64) {
-    const decoded = Buffer.from(v, 'base64').toString('utf8')
-    if (decoded.startsWith('-----BEGIN')) return decoded
-  }
   try {
     return readFileSync(v, 'utf8')
   } catch (err) {
+    // Not a readable file: Kong also takes the PEM base64-encoded.
+    const decoded = Buffer.from(v, 'base64').toString('utf8')
+    if (decoded.startsWith('-----BEGIN')) return decoded
     throw new Error(`${what}: cannot read '${v}' (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
   }
 }
