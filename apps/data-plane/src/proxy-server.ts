@@ -183,6 +183,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       path,
       headers,
       protocol: isTls(req) ? 'https' : 'http',
+      sni: isTls(req) ? (req.socket as TLSSocket).servername || undefined : undefined,
     })
     return { match, path, query, headers }
   }

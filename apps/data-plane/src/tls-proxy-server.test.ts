@@ -145,6 +145,21 @@ describe('TLS listener', () => {
     assert.deepEqual([seen.path, seen.proto, seen.port], ['/x', 'https', String(tlsPort)])
     const plain = await plainGet(plainPort, 'a.test', '/secure/x')
     assert.equal(plain.status, 426, 'an https-only route refuses plain HTTP')
+
+  })
+
+  test('routes with snis match the TLS server name', async () => {
+    const upstreamPort = await listenOn(http.createServer(echo))
+    const s = fx.service({ host: '127.0.0.1', port: upstreamPort })
+    const bySni = fx.route(s, { snis: ['a.test'], protocols: ['https'] })
+    const c = fx.certificate({ cert: A.cert, key: A.key })
+    const cb = fx.certificate({ cert: B.cert, key: B.key })
+    const { tlsPort } = await startProxies(
+      snapshotOf({ services: [s], routes: [bySni], certificates: [c, cb], snis: [fx.sni(c, 'a.test'), fx.sni(cb, 'b.test')] })
+    )
+    assert.equal((await httpsGet(tlsPort, 'a.test', '/', SERVER_CA.cert)).status, 200)
+    const other = await httpsGet(tlsPort, 'b.test', '/', SERVER_CA.cert)
+    assert.equal(other.status, 404, other.body)
   })
 })
 
