@@ -17,21 +17,15 @@ export interface CertificateChain {
 /** HTTP/1.1 only: the proxy speaks HTTP/1.1 to clients (Kong's TLS listener without http2). */
 export const ALPN_PROTOCOLS = ['http/1.1']
 
-/**
- * A secure context for one certificate entity: the main pair plus the alternative, if any.
- * The main pair goes last: when node switches to a context from SNICallback it applies only
- * the context's last pair (pairs of other key types stay those of the listener's default), so
- * the main certificate is always served right, and a client that accepts only the
- * alternative's key type fails the handshake rather than getting the default certificate.
- */
+/** A secure context for one certificate entity: the main pair plus the alternative, if any. */
 export function contextForCertificate(cert: Record<string, unknown>): tls.SecureContext {
-  const certs = [cert['cert_alt'], cert['cert']].filter((c): c is string => typeof c === 'string')
-  const keys = [cert['key_alt'], cert['key']].filter((k): k is string => typeof k === 'string')
+  const certs = [cert['cert'], cert['cert_alt']].filter((c): c is string => typeof c === 'string')
+  const keys = [cert['key'], cert['key_alt']].filter((k): k is string => typeof k === 'string')
   return tls.createSecureContext({ cert: certs, key: keys })
 }
 
 export class TlsCertificates {
-  readonly defaultContext: tls.SecureContext
+  private readonly defaultContext: tls.SecureContext
   private builtFor = -1
   /** SNI name (lower case) → certificate id. */
   private byName = new Map<string, string>()
@@ -85,10 +79,5 @@ export class TlsCertificates {
       if (id) return this.contextOf(id) ?? this.defaultContext
     }
     return this.defaultContext
-  }
-
-  /** For tls.Server's SNICallback. */
-  readonly sniCallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void => {
-    cb(null, this.contextFor(servername))
   }
 }

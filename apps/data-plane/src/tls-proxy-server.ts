@@ -1,25 +1,62 @@
-// The proxy's TLS listeners (KONG_PROXY_LISTEN entries with `ssl`): node:https terminating TLS
-// with the certificate the client's SNI selects, HTTP/1.1 via ALPN, and the plain proxy's
-// request and upgrade handlers behind it — routing sees `https`, upstreams see
-// X-Forwarded-Proto https.
+// The proxy's TLS listeners (KONG_PROXY_LISTEN entries with `ssl`): TLS terminated with the
+// certificate the client's SNI selects, HTTP/1.1 via ALPN, and the plain proxy's request and
+// upgrade handlers behind it — routing sees `https`, upstreams see X-Forwarded-Proto https.
+//
+// The SNI is read from the ClientHello before the handshake, and the TLS socket starts with
+// that certificate's context: node applies only one key pair of a context switched to by
+// SNICallback, which would break certificates with an RSA and an ECDSA pair (cert_alt).
 
 import type { Logger } from '@switchyard/log'
 import { listen, selfSignedDefault, type Listen } from '@switchyard/server'
-import https from 'node:https'
+import http from 'node:http'
+import net from 'node:net'
+import tls from 'node:tls'
+import { readClientHello } from './client-hello.js'
 import type { ConfigState } from './config-state.js'
 import type { ProxyServer } from './proxy-server.js'
 import { ALPN_PROTOCOLS, TlsCertificates, type CertificateChain } from './tls-certificates.js'
 
-export function createTlsProxyServer(proxy: ProxyServer, certificates: TlsCertificates): https.Server {
-  const server = https.createServer({
-    SNICallback: certificates.sniCallback,
-    // Served when the client sends no SNI (SNICallback is not called then).
-    cert: certificates.fallback.cert,
-    key: certificates.fallback.key,
-    ALPNProtocols: ALPN_PROTOCOLS,
+/** A client has this long to send its ClientHello. */
+export const CLIENT_HELLO_TIMEOUT_MS = 10_000
+
+export interface TlsProxyServer {
+  /** The listening socket server. */
+  server: net.Server
+  /** The HTTP server the decrypted connections are handed to (connection counters, tests). */
+  http: http.Server
+}
+
+export function createTlsProxyServer(proxy: ProxyServer, certificates: TlsCertificates): TlsProxyServer {
+  const inner = http.createServer()
+  proxy.attach(inner)
+  const server = net.createServer((raw) => {
+    let buf = Buffer.alloc(0)
+    const fail = () => raw.destroy()
+    const timer = setTimeout(fail, CLIENT_HELLO_TIMEOUT_MS)
+    raw.on('error', fail)
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk])
+      const hello = readClientHello(buf)
+      if (hello.kind === 'more') return
+      clearTimeout(timer)
+      raw.off('data', onData)
+      raw.off('error', fail)
+      if (hello.kind === 'not-tls') return fail()
+      raw.pause()
+      raw.unshift(buf)
+      const socket = new tls.TLSSocket(raw, {
+        isServer: true,
+        secureContext: certificates.contextFor(hello.servername),
+        ALPNProtocols: ALPN_PROTOCOLS,
+      })
+      // Handshake failures (a client refusing the certificate) end the connection quietly.
+      socket.on('error', () => socket.destroy())
+      inner.emit('connection', socket)
+    }
+    raw.on('data', onData)
+    raw.once('close', () => clearTimeout(timer))
   })
-  proxy.attach(server)
-  return server
+  return { server, http: inner }
 }
 
 /**
@@ -32,9 +69,9 @@ export async function listenTls(opts: {
   listens: readonly Listen[]
   defaultCertificate: CertificateChain | undefined
   log: Logger
-  /** Called with each server before it listens (connection counters). */
-  watch?: (server: https.Server) => void
-}): Promise<https.Server[]> {
+  /** Called with each listener's HTTP server before it listens (connection counters). */
+  watch?: (server: http.Server) => void
+}): Promise<TlsProxyServer[]> {
   if (opts.listens.length === 0) return []
   let fallback = opts.defaultCertificate
   if (!fallback) {
@@ -43,12 +80,12 @@ export async function listenTls(opts: {
     opts.log.info('no KONG_SSL_CERT: serving a generated self-signed default certificate')
   }
   const certificates = new TlsCertificates(opts.state, fallback, opts.log)
-  const servers: https.Server[] = []
+  const servers: TlsProxyServer[] = []
   for (const where of opts.listens) {
-    const server = createTlsProxyServer(opts.proxy, certificates)
-    opts.watch?.(server)
-    await listen(server, where, 'proxy (TLS)', opts.log)
-    servers.push(server)
+    const s = createTlsProxyServer(opts.proxy, certificates)
+    opts.watch?.(s.http)
+    await listen(s.server, where, 'proxy (TLS)', opts.log)
+    servers.push(s)
   }
   return servers
 }
