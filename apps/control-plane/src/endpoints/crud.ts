@@ -22,7 +22,7 @@ import { sendEmpty, sendJson, sendKongError, sendMessage } from '../http/respond
 import { writeContext, type AdminDeps } from './context.js'
 import { createEntity } from './create.js'
 import { fail } from './fail.js'
-import type { EntityHooks } from './hooks.js'
+import { presented, type EntityHooks } from './hooks.js'
 import { lookupEntity, notFoundError, resolveForeign } from './lookup.js'
 
 /** A parent in a nested path: its DAO, URL parameter and the child's foreign field. */
@@ -133,8 +133,7 @@ export async function patchEntity(
     return row
   })
   deps.onCommit(events)
-  await hooks.present?.(deps.store.q, [result])
-  return result
+  return presented(deps, hooks, result)
 }
 
 /** PUT: create when absent, replace (defaults for unsent fields) when present. */
@@ -158,8 +157,7 @@ export async function upsertEntity(
     return row!
   })
   deps.onCommit(events)
-  await hooks.present?.(deps.store.q, [result])
-  return result
+  return presented(deps, hooks, result)
 }
 
 export async function deleteEntity(
