@@ -18,7 +18,7 @@ import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { PROXY_ERRORS, type ProxyError } from './proxy-errors.js'
 import type { RouteMatch } from './router.js'
 import { classifyError, UpstreamPools, type FailureKind } from './upstream-pools.js'
-import { UpstreamTls } from './upstream-tls.js'
+import { UpstreamTls, wsProxyOptions } from './upstream-tls.js'
 
 export const VIA = '1.1 kong/3.9.3'
 export const SERVER = 'kong/3.9.3'
@@ -419,8 +419,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     socket.once('close', () => handle?.release())
     const { query } = splitUrl(req.url ?? '/')
     req.url = query ? `${match.upstreamPath}?${query}` : match.upstreamPath
-    const hostPart = target.host.includes(':') ? `[${target.host}]` : target.host
-    wsProxy.ws(req, socket, head, { target: `http://${hostPart}:${target.port}` })
+    wsProxy.ws(req, socket, head, wsProxyOptions(target, upstreamTls.forService(match.service, upstream)))
   }
   server.on('upgrade', onUpgrade)
 

@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net'
 import net from 'node:net'
 import { after, describe, test } from 'node:test'
 import tls from 'node:tls'
+import { WebSocket, WebSocketServer } from 'ws'
 import { ConfigState } from './config-state.js'
 import { createProxyServer } from './proxy-server.js'
 import { fx, snapshotOf } from './test-fixtures.js'
@@ -270,6 +271,41 @@ describe('TLS to upstreams', () => {
     const r = await plainGet(plainPort, 'x.test', '/viaupstream')
     assert.equal(r.status, 200, r.body)
     assert.equal(JSON.parse(r.body).clientCn, 'gateway-client')
+  })
+
+  test('WebSocket over TLS both ways: wss to the proxy, mTLS and verification to the upstream', async () => {
+    const server = https.createServer({
+      cert: UPSTREAM.cert + UPSTREAM_CA.cert,
+      key: UPSTREAM.key,
+      requestCert: true,
+      rejectUnauthorized: true,
+      ca: CLIENT_CA.cert,
+    })
+    const wss = new WebSocketServer({ server })
+    wss.on('connection', (ws, req) => {
+      const cn = (req.socket as tls.TLSSocket).getPeerCertificate().subject?.CN
+      ws.on('message', (m) => ws.send(`${cn}:${m.toString()}`))
+    })
+    cleanups.push(async () => wss.close())
+    const port = await listenOn(server)
+    const { tlsPort } = await setup(port, {
+      ws: { client_certificate: '$client', tls_verify: true, ca_certificates: ['$upstreamCa'] },
+      wsuntrusted: { client_certificate: '$client', tls_verify: true, ca_certificates: ['$otherCa'] },
+    })
+    const open = (path: string) => {
+      const ws = new WebSocket(`wss://127.0.0.1:${tlsPort}${path}`, { rejectUnauthorized: false })
+      return new Promise<WebSocket>((resolve, reject) => {
+        ws.once('open', () => resolve(ws))
+        ws.once('error', reject)
+        ws.once('unexpected-response', (_req, res) => reject(new Error(`status ${res.statusCode}`)))
+      })
+    }
+    const ws = await open('/ws')
+    const reply = new Promise<string>((resolve) => ws.once('message', (m) => resolve(m.toString())))
+    ws.send('hello')
+    assert.equal(await reply, 'gateway-client:hello')
+    ws.close()
+    await assert.rejects(open('/wsuntrusted'))
   })
 
   test('the SNI sent upstream is the Host header sent upstream (no SNI for an IP)', async () => {

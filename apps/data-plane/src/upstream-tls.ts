@@ -4,6 +4,7 @@
 // `tls_verify_depth`; the SNI is the Host sent upstream, as nginx's proxy_ssl_name. Options
 // are built once per service and configuration, so the pools keyed by them are reused.
 
+import type httpProxy from 'http-proxy'
 import { isIP } from 'node:net'
 import { checkServerIdentity as checkIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls'
 import type { BalancedUpstream, ConfigState } from './config-state.js'
@@ -115,5 +116,29 @@ export class UpstreamTls {
       }
     }
     return connect
+  }
+}
+
+/**
+ * http-proxy's options for a WebSocket upgrade to `peer`: plain, or TLS with the service's
+ * client certificate, trust store and verification (the chain depth limit is not applied).
+ */
+export function wsProxyOptions(
+  peer: { host: string; port: number },
+  tls: UpstreamTlsOptions | undefined
+): httpProxy.ServerOptions {
+  const hostPart = peer.host.includes(':') ? `[${peer.host}]` : peer.host
+  if (!tls) return { target: `http://${hostPart}:${peer.port}` }
+  const c = tls.connect
+  return {
+    target: {
+      protocol: 'https:',
+      host: peer.host,
+      port: peer.port,
+      ...(c.cert ? { cert: c.cert as string } : {}),
+      ...(c.key ? { key: c.key as string } : {}),
+      ...(c.ca ? { ca: c.ca as string[] } : {}),
+    } as httpProxy.ServerOptions['target'],
+    secure: c.rejectUnauthorized === true,
   }
 }
