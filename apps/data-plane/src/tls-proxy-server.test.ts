@@ -58,7 +58,7 @@ async function listenOn(server: net.Server, connections: http.Server | https.Ser
 }
 
 /** A proxy with a plain and a TLS listener on one configuration. */
-async function startProxies(snapshot: ReturnType<typeof snapshotOf>) {
+async function startProxies(snapshot: ReturnType<typeof snapshotOf>, handshakeTimeoutMs?: number) {
   const state = new ConfigState({ now: () => performance.now(), random: Math.random })
   state.loadSnapshot(snapshot)
   const log = createLogger({ level: 'silent' })
@@ -67,7 +67,7 @@ async function startProxies(snapshot: ReturnType<typeof snapshotOf>) {
   cleanups.push(() => proxy.close())
   plainPort = await listenOn(proxy.server)
   const certs = new TlsCertificates(state, { cert: [DEFAULT.cert], key: [DEFAULT.key] }, log)
-  const listener = createTlsProxyServer(proxy, certs)
+  const listener = createTlsProxyServer(proxy, certs, handshakeTimeoutMs ? { handshakeTimeoutMs } : {})
   const tlsPort = await listenOn(listener.server, listener.http)
   return { state, plainPort, tlsPort }
 }
@@ -165,6 +165,56 @@ describe('TLS listener', () => {
       })
     })
     assert.equal(outcome, 'closed')
+  })
+
+  test('clients that stall before or during the handshake are disconnected', async () => {
+    const { tlsPort } = await startProxies(snapshotOf({}), 300)
+    const hello = await new Promise<Buffer>((resolve) => {
+      // The first bytes of a real ClientHello, captured from a client that never gets an answer.
+      const grab = net.createServer((s) => s.once('data', (d: Buffer) => (resolve(d), s.destroy())))
+      grab.listen(0, '127.0.0.1', () => {
+        const c = tls.connect({ port: (grab.address() as AddressInfo).port, host: '127.0.0.1', servername: 'a.test' })
+        c.on('error', () => grab.close())
+      })
+    })
+    const stalls: [string, Buffer | undefined][] = [
+      ['silent', undefined],
+      ['half a ClientHello', hello.subarray(0, 20)],
+      ['a whole ClientHello, then silence', hello],
+    ]
+    for (const [what, bytes] of stalls) {
+      const started = performance.now()
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(tlsPort, '127.0.0.1', () => {
+          if (bytes) socket.write(bytes)
+        })
+        socket.on('data', () => {})
+        socket.on('error', () => {})
+        socket.on('close', () => resolve())
+      })
+      const waited = performance.now() - started
+      assert.ok(waited >= 250 && waited < 3000, `${what}: closed after ${Math.round(waited)} ms`)
+    }
+
+    // A completed handshake is not cut by the timer: an idle keep-alive connection serves later.
+    const socket = tls.connect({ port: tlsPort, host: '127.0.0.1', servername: 'a.test', rejectUnauthorized: false })
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', () => resolve())
+      socket.once('error', reject)
+    })
+    await new Promise((r) => setTimeout(r, 600))
+    const answer = await new Promise<string>((resolve, reject) => {
+      let data = ''
+      socket.on('data', (c: Buffer) => {
+        data += c.toString()
+        if (data.includes('\r\n\r\n')) resolve(data.split('\r\n')[0]!)
+      })
+      socket.once('error', reject)
+      socket.once('close', () => resolve(`closed: ${data}`))
+      socket.write('GET / HTTP/1.1\r\nHost: a.test\r\n\r\n')
+    })
+    socket.destroy()
+    assert.equal(answer, 'HTTP/1.1 404 Not Found')
   })
 
   test('routes with snis match the TLS server name', async () => {

@@ -16,8 +16,8 @@ import type { ConfigState } from './config-state.js'
 import type { ProxyServer } from './proxy-server.js'
 import { ALPN_PROTOCOLS, TlsCertificates, type CertificateChain } from './tls-certificates.js'
 
-/** A client has this long to send its ClientHello. */
-export const CLIENT_HELLO_TIMEOUT_MS = 10_000
+/** A client has this long to send its ClientHello and again to finish the handshake. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000
 
 export interface TlsProxyServer {
   /** The listening socket server. */
@@ -26,13 +26,18 @@ export interface TlsProxyServer {
   http: http.Server
 }
 
-export function createTlsProxyServer(proxy: ProxyServer, certificates: TlsCertificates): TlsProxyServer {
+export function createTlsProxyServer(
+  proxy: ProxyServer,
+  certificates: TlsCertificates,
+  opts: { handshakeTimeoutMs?: number } = {}
+): TlsProxyServer {
+  const timeoutMs = opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS
   const inner = http.createServer()
   proxy.attach(inner)
   const server = net.createServer((raw) => {
     let buf = Buffer.alloc(0)
     const fail = () => raw.destroy()
-    const timer = setTimeout(fail, CLIENT_HELLO_TIMEOUT_MS)
+    const timer = setTimeout(fail, timeoutMs)
     raw.on('error', fail)
     const onData = (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk])
@@ -51,6 +56,9 @@ export function createTlsProxyServer(proxy: ProxyServer, certificates: TlsCertif
       })
       // Handshake failures (a client refusing the certificate) end the connection quietly.
       socket.on('error', () => socket.destroy())
+      const handshake = setTimeout(() => socket.destroy(), timeoutMs)
+      socket.once('secure', () => clearTimeout(handshake))
+      socket.once('close', () => clearTimeout(handshake))
       inner.emit('connection', socket)
     }
     raw.on('data', onData)
