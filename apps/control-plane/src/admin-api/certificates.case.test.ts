@@ -373,4 +373,26 @@ export function runCertificateCases(h: AdminHarness): void {
     for (const ca of [CA, CA2]) expectStatus(await post('/ca_certificates', { cert: ca.cert }), 201)
     assert.deepEqual((await collectPages(h.client, '/ca_certificates', 1)).map((p) => p.length), [1, 1])
   })
+
+  test('schemas of the certificate entities, and validation without storing', async () => {
+    const certs = expectStatus(await h.client.get('/schemas/certificates'), 200)
+    assert.deepEqual(certs.fields.map((f: Json) => Object.keys(f)[0]), CERT_FIELDS)
+    assert.deepEqual(certs.fields.find((f: Json) => f.snis).snis, { type: 'array', transient: true, elements: { type: 'string' } })
+    assert.deepEqual(certs.entity_checks, [{ mutually_required: ['cert_alt', 'key_alt'] }])
+    const snis = expectStatus(await h.client.get('/schemas/snis'), 200)
+    assert.equal(snis.endpoint_key, 'name')
+    assert.deepEqual(snis.fields.find((f: Json) => f.certificate).certificate, {
+      type: 'foreign',
+      required: true,
+      reference: 'certificates',
+      on_delete: 'cascade',
+    })
+    const ca = expectStatus(await h.client.get('/schemas/ca_certificates'), 200)
+    assert.deepEqual(ca.fields.map((f: Json) => Object.keys(f)[0]), ['id', 'created_at', 'updated_at', 'cert', 'cert_digest', 'tags'])
+    const ok = expectStatus(await post('/schemas/certificates/validate', { cert: RSA.cert, key: RSA.key }), 200)
+    assert.deepEqual(ok, { message: 'schema validation successful' })
+    const bad = expectStatus(await post('/schemas/certificates/validate', { cert: RSA.cert, key: RSA2.key }), 400)
+    assert.equal(bad.message, 'schema violation (certificate does not match key)')
+    assert.deepEqual(expectStatus(await h.client.get('/certificates'), 200).data, [], 'nothing stored')
+  })
 }
