@@ -39,6 +39,14 @@ const DEFAULT = createCertificate({ commonName: 'default.test', ...valid })
 const UPSTREAM_CA = ca('Upstream CA')
 const OTHER_CA = ca('Other CA')
 const UPSTREAM = issued(UPSTREAM_CA, 'Upstream CA', 'upstream.test', { altNames: ['upstream.test', '127.0.0.1'] })
+// A chain with one intermediate CA: Upstream CA → Intermediate CA → deep.test.
+const INTERMEDIATE = createCertificate({
+  commonName: 'Intermediate CA',
+  ca: true,
+  ...valid,
+  issuer: { commonName: 'Upstream CA', key: UPSTREAM_CA.key },
+})
+const DEEP = issued(INTERMEDIATE, 'Intermediate CA', 'deep.test', { altNames: ['deep.test', '127.0.0.1'] })
 const CLIENT_CA = ca('Client CA')
 const CLIENT = issued(CLIENT_CA, 'Client CA', 'gateway-client')
 
@@ -233,11 +241,12 @@ describe('TLS listener', () => {
 })
 
 describe('TLS to upstreams', () => {
-  async function httpsUpstream(opts: { requireClientCert?: boolean } = {}) {
+  async function httpsUpstream(opts: { requireClientCert?: boolean; intermediate?: boolean } = {}) {
     const server = https.createServer(
       {
-        cert: UPSTREAM.cert + UPSTREAM_CA.cert,
-        key: UPSTREAM.key,
+        // The server sends its chain up to (not including) the trust anchor.
+        cert: opts.intermediate ? DEEP.cert + INTERMEDIATE.cert : UPSTREAM.cert,
+        key: opts.intermediate ? DEEP.key : UPSTREAM.key,
         ...(opts.requireClientCert ? { requestCert: true, rejectUnauthorized: true, ca: CLIENT_CA.cert } : {}),
       },
       echo
@@ -287,8 +296,7 @@ describe('TLS to upstreams', () => {
       trusted: { tls_verify: true, ca_certificates: ['$upstreamCa'] },
       untrusted: { tls_verify: true, ca_certificates: ['$otherCa'] },
       system: { tls_verify: true },
-      deep: { tls_verify: true, ca_certificates: ['$upstreamCa'], tls_verify_depth: 1 },
-      shallow: { tls_verify: true, ca_certificates: ['$upstreamCa'], tls_verify_depth: 0 },
+      direct: { tls_verify: true, ca_certificates: ['$upstreamCa'], tls_verify_depth: 0 },
     })
     const status = async (name: string) => (await plainGet(plainPort, 'x.test', `/${name}`)).status
     assert.equal(await status('unverified'), 200)
@@ -297,8 +305,19 @@ describe('TLS to upstreams', () => {
     assert.equal(await status('trusted'), 200)
     assert.equal(await status('untrusted'), 502)
     assert.equal(await status('system'), 502, 'the system store does not know the test CA')
-    assert.equal(await status('deep'), 200)
-    assert.equal(await status('shallow'), 502, 'a CA-issued certificate is one level deep')
+    assert.equal(await status('direct'), 200, 'issued by the trust anchor: no intermediate')
+
+    // tls_verify_depth counts intermediate CAs, as OpenSSL's verify depth.
+    const deepPort = await httpsUpstream({ intermediate: true })
+    const deep = await setup(deepPort, {
+      chained: { tls_verify: true, ca_certificates: ['$upstreamCa'] },
+      depth1: { tls_verify: true, ca_certificates: ['$upstreamCa'], tls_verify_depth: 1 },
+      depth0: { tls_verify: true, ca_certificates: ['$upstreamCa'], tls_verify_depth: 0 },
+    })
+    const deepStatus = async (name: string) => (await plainGet(deep.plainPort, 'x.test', `/${name}`)).status
+    assert.equal(await deepStatus('chained'), 200)
+    assert.equal(await deepStatus('depth1'), 200)
+    assert.equal(await deepStatus('depth0'), 502, 'one intermediate is more than depth 0 allows')
   })
 
   test('mTLS: the service client certificate is presented; without it the upstream refuses', async () => {

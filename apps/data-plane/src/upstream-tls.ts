@@ -26,7 +26,7 @@ type Entity = Record<string, unknown>
 
 const refId = (v: unknown) => (v as { id?: string } | null | undefined)?.id
 
-/** The number of certificates above the leaf in a verified chain. */
+/** The number of certificates above the leaf in a verified chain (trust anchor included). */
 export function chainDepth(leaf: PeerCertificate): number {
   let depth = 0
   const seen = new Set<string>([leaf.fingerprint256])
@@ -105,12 +105,13 @@ export class UpstreamTls {
     }
     const depth = service['tls_verify_depth']
     if (typeof depth === 'number') {
+      // OpenSSL's verify depth, as nginx's proxy_ssl_verify_depth: how many intermediate CA
+      // certificates may stand between the server's certificate and the trust anchor.
       connect.checkServerIdentity = (hostname, cert) => {
-        const found = chainDepth(cert)
-        if (found > depth) {
-          return Object.assign(new Error(`certificate chain too long (${found} > tls_verify_depth ${depth})`), {
-            code: 'CERT_CHAIN_TOO_LONG',
-          })
+        const intermediates = Math.max(0, chainDepth(cert) - 1)
+        if (intermediates > depth) {
+          const msg = `certificate chain too long (${intermediates} intermediate CAs, tls_verify_depth ${depth})`
+          return Object.assign(new Error(msg), { code: 'CERT_CHAIN_TOO_LONG' })
         }
         return checkIdentity(hostname, cert)
       }
