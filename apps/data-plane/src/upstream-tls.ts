@@ -62,6 +62,8 @@ export class UpstreamTls {
     if (hit && hit.service === service && hit.upstream === upstream?.entity && hit.tlsVersion === this.state.tlsVersion) {
       return hit.options
     }
+    // A miss follows a config change: forget services that are gone.
+    for (const key of this.cache.keys()) if (!this.state.get('services', key)) this.cache.delete(key)
     const options = { id: this.nextId++, connect: this.build(s, upstream?.entity) }
     this.cache.set(id, { service, upstream: upstream?.entity, tlsVersion: this.state.tlsVersion, options })
     return options
