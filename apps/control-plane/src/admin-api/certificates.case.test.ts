@@ -213,6 +213,22 @@ export function runCertificateCases(h: AdminHarness): void {
     expectMessage(await h.client.get(`/certificates/${newId()}`), 404, 'Not found')
   })
 
+  test('PATCH and PUT in every encoding: new pair, new snis, by id and by SNI name', async (t) => {
+    await inEach(t, FMJ, async (enc) => {
+      const cert = await createCert({ snis: ['e1.test'] })
+      const patched = expectStatus(
+        await h.client.patch(`/certificates/${cert.id}`, { cert: EC.cert, key: EC.key, snis: ['e2.test', 'e1.test'] }, enc),
+        200
+      )
+      assert.deepEqual([patched.cert, patched.key, patched.snis], [sent(EC.cert, enc), sent(EC.key, enc), ['e1.test', 'e2.test']])
+      const put = expectStatus(await h.client.put('/certificates/e2.test', { cert: RSA.cert, key: RSA.key, tags: ['p'] }, enc), 200)
+      assert.equal(put.id, cert.id, 'the SNI names the certificate')
+      assert.deepEqual([put.snis, put.tags], [[], ['p']], 'PUT without snis clears them')
+      const mismatch = expectStatus(await h.client.patch(`/certificates/${cert.id}`, { key: RSA2.key }, enc), 400)
+      assert.equal(mismatch.message, 'schema violation (certificate does not match key)')
+    })
+  })
+
   test('/certificates/{c}/snis: create by certificate id or SNI name, list, conflicts, 404', async (t) => {
     await inEach(t, FMJ, async (enc) => {
       const cert = await createCert({ snis: ['base.test'] })
