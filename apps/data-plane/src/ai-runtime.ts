@@ -252,13 +252,13 @@ export class AiRuntime {
 
   /** Whether an attempt on this target must reserve budget first (a round trip). */
   needsAdmission(peer: Peer): boolean {
-    const t = this.opts.state.target(peer.id)
+    const t = this.opts.state.get('targets', peer.id)
     return t !== undefined && (t['rpm'] != null || t['tpm'] != null)
   }
 
   /** Whether the response's token usage is needed (tpm budgets, lowest-usage). */
   wantsUsage(u: BalancedUpstream, peer: Peer): boolean {
-    return u.balancer.algorithm === 'lowest-usage' || this.opts.state.target(peer.id)?.['tpm'] != null
+    return u.balancer.algorithm === 'lowest-usage' || this.opts.state.get('targets', peer.id)?.['tpm'] != null
   }
 
   private ticket(u: BalancedUpstream, peer: Peer, limits: BudgetLimits, body: Buffer | null | undefined, reserved: boolean): Ticket {
@@ -281,7 +281,7 @@ export class AiRuntime {
 
   /** An attempt on a target without a budget whose usage must be counted (lowest-usage, tpm). */
   track(u: BalancedUpstream, peer: Peer, body: Buffer | null | undefined): Ticket {
-    return this.ticket(u, peer, limitsOf(this.opts.state.target(peer.id)), body, false)
+    return this.ticket(u, peer, limitsOf(this.opts.state.get('targets', peer.id)), body, false)
   }
 
   /**
@@ -290,7 +290,7 @@ export class AiRuntime {
    * and the caller picks again.
    */
   async admit(u: BalancedUpstream, peer: Peer, body: Buffer | null | undefined): Promise<Ticket | undefined> {
-    const limits = limitsOf(this.opts.state.target(peer.id))
+    const limits = limitsOf(this.opts.state.get('targets', peer.id))
     const ticket = this.ticket(u, peer, limits, body, true)
     let reservation
     try {
@@ -422,7 +422,7 @@ export class AiRuntime {
       for (const peer of u.balancer.peers()) {
         const c = counts.get(peer.target)
         const used = c ? c.tokens + Math.max(0, c.reserved) : 0
-        u.balancer.setUsage(peer.id, usageInWeightUnits(used, peer.weight, limitsOf(this.opts.state.target(peer.id)).tpm))
+        u.balancer.setUsage(peer.id, usageInWeightUnits(used, peer.weight, limitsOf(this.opts.state.get('targets', peer.id)).tpm))
       }
     }
   }

@@ -13,6 +13,8 @@ export interface BalancedUpstream {
   balancer: Balancer
 }
 
+const TLS_KINDS = new Set<EntityKind>(['certificates', 'snis', 'ca_certificates'])
+
 export interface ConfigStateDeps {
   now: () => number
   random: () => number
@@ -58,6 +60,8 @@ export class ConfigState {
   /** key-auth credentials by key; rebuilt after a credential or consumer change. */
   private keyIndex: Map<string, EntityJson> | undefined
   private usernameIndex: Map<string, EntityJson> | undefined
+  /** Bumped on every certificate, SNI or CA certificate change (TLS contexts cache per version). */
+  tlsVersion = 0
 
   private readonly changeListeners = new Set<(upstreamId: string | undefined) => void>()
 
@@ -76,10 +80,6 @@ export class ConfigState {
     for (const l of this.changeListeners) l(upstreamId)
   }
 
-  /** A target entity by id (extension fields such as rpm/tpm live here, not in the balancer). */
-  target(id: string): EntityJson | undefined {
-    return this.entities.targets.get(id)
-  }
 
   /** Replaces the whole configuration. Balancers of upstreams that still exist keep their state. */
   loadSnapshot(snapshot: Snapshot): void {
@@ -92,6 +92,7 @@ export class ConfigState {
     this.routerCache = undefined
     this.pluginsVersion++
     this.dropIndexes()
+    this.tlsVersion++
     this.version = snapshot.version
     this.changed(undefined)
   }
@@ -110,6 +111,8 @@ export class ConfigState {
         this.dropPluginsOf(event.entity, event.id)
       }
       if (event.entity === 'consumers') this.dropChildren('keyauth_credentials', 'consumer', event.id)
+      // Deleting a certificate cascades to its SNIs, as in the database.
+      if (event.entity === 'certificates') this.dropSnisOf(event.id)
       if (event.entity === 'targets' && old) {
         const uid = upstreamIdOf(old)
         if (uid) this.balancers.get(uid)?.balancer.removeTarget(event.id)
@@ -127,6 +130,7 @@ export class ConfigState {
     if (event.entity === 'routes' || event.entity === 'services') this.routerCache = undefined
     if (event.entity === 'plugins') this.pluginsVersion++
     if (event.entity === 'keyauth_credentials' || event.entity === 'consumers') this.dropIndexes()
+    if (TLS_KINDS.has(event.entity)) this.tlsVersion++
     this.version = event.version
     if (event.entity === 'upstreams') this.changed(event.id)
     else if (event.entity === 'targets') {
@@ -211,6 +215,11 @@ export class ConfigState {
     this.usernameIndex = undefined
   }
 
+  /** One entity by id. */
+  get(kind: EntityKind, id: string): EntityJson | undefined {
+    return this.entities[kind].get(id)
+  }
+
   list(kind: EntityKind): EntityJson[] {
     return [...this.entities[kind].values()]
   }
@@ -251,6 +260,12 @@ export class ConfigState {
         this.entities.plugins.delete(pid)
         this.pluginsVersion++
       }
+    }
+  }
+
+  private dropSnisOf(certificateId: string): void {
+    for (const [sid, s] of this.entities.snis) {
+      if ((s['certificate'] as { id?: string } | null)?.id === certificateId) this.entities.snis.delete(sid)
     }
   }
 

@@ -2,10 +2,17 @@
 // The only module of this app that reads process.env.
 
 import { parseLogLevel, type LevelName } from '@switchyard/log'
-import { parseListen, type Listen } from '@switchyard/server'
+import { parseListen, parseListeners, type Listen } from '@switchyard/server'
+import { parseSslCertificate } from './ssl-certificate-config.js'
+import type { CertificateChain } from './tls-certificates.js'
 
 export interface DataPlaneConfig {
-  proxyListen: Listen
+  /** The plain HTTP proxy listener (the first KONG_PROXY_LISTEN entry without `ssl`). */
+  proxyListen: Listen | undefined
+  /** TLS proxy listeners (KONG_PROXY_LISTEN entries with `ssl`). */
+  proxySslListen: Listen[]
+  /** KONG_SSL_CERT / KONG_SSL_CERT_KEY; a self-signed certificate when undefined. */
+  sslCertificate: CertificateChain | undefined
   statusListen: Listen | undefined
   /** host:port (or URL) of the control plane's cluster endpoints. */
   controlPlane: string
@@ -23,13 +30,26 @@ export function parseCooldown(value: string | undefined): number {
   return Number.isFinite(n) && n > 0 ? n : 0
 }
 
+/** The proxy's listeners and default certificate (shared with the gateway's config). */
+export function proxyListeners(
+  env: NodeJS.ProcessEnv
+): Pick<DataPlaneConfig, 'proxyListen' | 'proxySslListen' | 'sslCertificate'> {
+  const all = parseListeners(env['KONG_PROXY_LISTEN'], '0.0.0.0:8000')
+  const plain = all.find((l) => !l.ssl)
+  return {
+    proxyListen: plain && { host: plain.host, port: plain.port },
+    proxySslListen: all.filter((l) => l.ssl).map(({ host, port }) => ({ host, port })),
+    sslCertificate: parseSslCertificate(env['KONG_SSL_CERT'], env['KONG_SSL_CERT_KEY']),
+  }
+}
+
 export function loadDataPlaneConfig(env: NodeJS.ProcessEnv = process.env): DataPlaneConfig {
   const controlPlane = env['KONG_CLUSTER_CONTROL_PLANE']
   const clusterToken = env['SWITCHYARD_CLUSTER_TOKEN']
   if (!controlPlane) throw new Error('KONG_CLUSTER_CONTROL_PLANE is required for KONG_ROLE=data_plane')
   if (!clusterToken) throw new Error('SWITCHYARD_CLUSTER_TOKEN is required for KONG_ROLE=data_plane')
   return {
-    proxyListen: parseListen(env['KONG_PROXY_LISTEN'], '0.0.0.0:8000')!,
+    ...proxyListeners(env),
     statusListen: parseListen(env['KONG_STATUS_LISTEN'], '127.0.0.1:8100'),
     controlPlane,
     redisUrl: env['REDIS_URL'],

@@ -21,10 +21,16 @@ function probedUpstreams(state: ConfigState): ProbedUpstream[] {
   const out: ProbedUpstream[] = []
   for (const u of state.upstreams) {
     const hostHeader = u.entity['host_header']
+    const certId = (u.entity['client_certificate'] as { id?: string } | null)?.id
+    const cert = certId ? state.get('certificates', certId) : undefined
     out.push({
       id: u.entity.id,
       healthchecks: u.entity['healthchecks'] as HealthchecksJson | null,
       hostHeader: typeof hostHeader === 'string' ? hostHeader : null,
+      clientCertificate:
+        typeof cert?.['cert'] === 'string' && typeof cert['key'] === 'string'
+          ? { cert: cert['cert'], key: cert['key'] }
+          : undefined,
       targets: u.balancer.peers().map((p) => ({ target: p.target, host: p.host, port: p.port, weight: p.weight })),
     })
   }

@@ -11,6 +11,7 @@ import { dataPlaneScrape } from './metrics-scrape.js'
 import { PluginResolver } from './plugin-resolver.js'
 import { createProxyServer } from './proxy-server.js'
 import { createStatusServer } from './status-server.js'
+import { listenTls } from './tls-proxy-server.js'
 import { listen } from '@switchyard/server'
 
 const config = loadDataPlaneConfig()
@@ -29,7 +30,7 @@ node.ai.events = aiMetricEvents(metrics)
 const proxy = createProxyServer({
   state: node.state,
   log,
-  port: () => config.proxyListen.port,
+  port: () => config.proxyListen?.port ?? 0,
   onAttempt: (a) => node.health?.record(a),
   ai: node.ai,
   access: node.plugins.access,
@@ -37,7 +38,15 @@ const proxy = createProxyServer({
   responseTap: recorder.responseTap,
 })
 connections.watch(proxy.server)
-await listen(proxy.server, config.proxyListen, 'proxy', log)
+if (config.proxyListen) await listen(proxy.server, config.proxyListen, 'proxy', log)
+await listenTls({
+  proxy,
+  state: node.state,
+  listens: config.proxySslListen,
+  defaultCertificate: config.sslCertificate,
+  log,
+  watch: (server) => connections.watch(server),
+})
 if (config.statusListen) {
   const status = createStatusServer({
     state: node.state,

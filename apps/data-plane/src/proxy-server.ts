@@ -12,6 +12,7 @@ import { EventEmitter } from 'node:events'
 import http from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { EntityJson } from '@switchyard/cluster'
+import type { TLSSocket } from 'node:tls'
 import type { BalancedUpstream, ConfigState } from './config-state.js'
 import { hashValue } from './hash-input.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
@@ -23,6 +24,7 @@ import type { AiRuntime, Ticket } from './ai-runtime.js'
 import { createAiUsageTap, isAiUsage } from './ai-usage.js'
 import { readStart, type BodyStart } from './body-start.js'
 import type { Dispatcher } from 'undici'
+import { UpstreamTls, wsProxyOptions } from './upstream-tls.js'
 
 export const VIA = '1.1 kong/3.9.3'
 export const SERVER = 'kong/3.9.3'
@@ -120,8 +122,13 @@ export interface RequestEnd {
 
 export interface ProxyServer {
   server: http.Server
+  /** Serves another server's requests and upgrades the same way (the TLS listeners). */
+  attach(other: http.Server): void
   close(): Promise<void>
 }
+
+/** Requests that arrived on a TLS listener. */
+const isTls = (req: http.IncomingMessage) => (req.socket as TLSSocket).encrypted === true
 
 function sendError(res: http.ServerResponse, err: ProxyError, extra: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -186,6 +193,7 @@ function hostHeaderFor(peer: { host: string; port: number }, upstream: BalancedU
 
 export function createProxyServer(deps: ProxyDeps): ProxyServer {
   const pools = new UpstreamPools()
+  const upstreamTls = new UpstreamTls(deps.state)
   const wsProxy = httpProxy.createProxyServer({ ws: true, xfwd: true })
   wsProxy.on('error', (_err, _req, target) => {
     if (target && 'destroy' in target) (target as Duplex).destroy()
@@ -205,7 +213,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       host: req.headers.host,
       path,
       headers,
-      protocol: 'http',
+      protocol: isTls(req) ? 'https' : 'http',
+      sni: isTls(req) ? (req.socket as TLSSocket).servername || undefined : undefined,
     })
     return { match, path, query, headers }
   }
@@ -313,6 +322,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
 
     const retries = Number(service.retries ?? 5)
     const timeouts = { connectMs: Number(service.connect_timeout), readMs: Number(service.read_timeout) }
+    // TLS to the upstream (service protocol https): verification, trust store, client certificate.
+    const tlsOptions = upstreamTls.forService(service, upstream)
     // Overall deadline for all attempts: one connect plus one read window.
     const deadline = started + timeouts.connectMs + timeouts.readMs
     // undici accepts an EventEmitter as the signal; AbortController costs far more per request.
@@ -362,12 +373,12 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       attempt++
       const mayRetry = attempt <= retries && canReplay
       const attemptStart = performance.now()
-      const pool = pools.get(peer.host, peer.port, timeouts)
+      const pool = pools.get(peer.host, peer.port, timeouts, tlsOptions && upstreamTls.withServerName(tlsOptions, match.upstreamHost ?? hostHeaderFor(peer, upstream)))
       const forwarded = upstreamRequestHeaders(req.headers, {
         clientIp: req.socket.remoteAddress ?? '',
-        proto: 'http',
+        proto: isTls(req) ? 'https' : 'http',
         host: req.headers.host,
-        port: deps.port(),
+        port: isTls(req) ? (req.socket.localPort ?? deps.port()) : deps.port(),
         path,
         prefix: match.prefix,
         upstreamHost: match.upstreamHost ?? hostHeaderFor(peer, upstream),
@@ -505,12 +516,13 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     sendError(res, lastFailure, extraHeaders)
   }
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
       deps.log.error({ err }, 'proxy request failed')
       sendError(res, PROXY_ERRORS.INTERNAL)
     })
-  })
+  }
+  const server = http.createServer(onRequest)
 
   /** An answer written straight to an upgrade request's socket. */
   function answerUpgrade(socket: Duplex, status: number, message: unknown, headers: Record<string, string> = {}): void {
@@ -520,13 +532,13 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`
     )
   }
-
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     upgrade(req, socket, head).catch((err: unknown) => {
       deps.log.error({ err }, 'websocket upgrade failed')
       answerUpgrade(socket, PROXY_ERRORS.INTERNAL.status, { message: PROXY_ERRORS.INTERNAL.message })
     })
-  })
+  }
+  server.on('upgrade', onUpgrade)
 
   async function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const { match, query: rawQuery } = route(req)
@@ -569,12 +581,15 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     }
     socket.once('close', () => handle?.release())
     req.url = query ? `${match.upstreamPath}?${query}` : match.upstreamPath
-    const hostPart = target.host.includes(':') ? `[${target.host}]` : target.host
-    wsProxy.ws(req, socket, head, { target: `http://${hostPart}:${target.port}` })
+    wsProxy.ws(req, socket, head, wsProxyOptions(target, upstreamTls.forService(match.service, upstream)))
   }
 
   return {
     server,
+    attach(other) {
+      other.on('request', onRequest)
+      other.on('upgrade', onUpgrade)
+    },
     close: async () => {
       wsProxy.close()
       await pools.close()

@@ -1,7 +1,18 @@
 // Test-only helpers: valid Kong entities built through the same write pipeline the Admin API
 // uses, a ConfigState loaded with them, and a proxy listening on port 0.
 
-import { prepareCreate, routes, services, targets, upstreams, type Entity, type EntityDefinition } from '@switchyard/entities'
+import {
+  caCertificates,
+  certificates,
+  prepareCreate,
+  routes,
+  services,
+  snis,
+  targets,
+  upstreams,
+  type Entity,
+  type EntityDefinition,
+} from '@switchyard/entities'
 import { emptyEntities, type Snapshot } from '@switchyard/cluster'
 import { createLogger } from '@switchyard/log'
 import { randomUUID } from 'node:crypto'
@@ -21,6 +32,9 @@ export const fx = {
   service: (input: Entity) => make(services, input),
   route: (service: Entity | null, input: Entity) =>
     make(routes, { ...input, service: service ? { id: service['id'] } : null }),
+  certificate: (input: Entity) => make(certificates, input),
+  sni: (certificate: Entity, name: string) => make(snis, { name, certificate: { id: certificate['id'] } }),
+  caCertificate: (cert: string) => make(caCertificates, { cert }),
 }
 
 export function snapshotOf(entities: Partial<Snapshot['entities']>, version = 1): Snapshot {

@@ -3,6 +3,7 @@
 // which runs every minute.
 
 import { Pool } from 'undici'
+import type { UpstreamTlsOptions } from './upstream-tls.js'
 
 export interface PoolTimeouts {
   connectMs: number
@@ -34,10 +35,13 @@ export class UpstreamPools {
     return this.pools.size
   }
 
-  get(host: string, port: number, t: PoolTimeouts): Pool {
+  /** The pool for one address; with `tls`, an https pool for those TLS options and SNI. */
+  get(host: string, port: number, t: PoolTimeouts, tls?: UpstreamTlsOptions): Pool {
     const hostPart = host.includes(':') ? `[${host}]` : host
-    const origin = `http://${hostPart}:${port}`
-    const key = `${origin}|${t.connectMs}|${t.readMs}`
+    const origin = `${tls ? 'https' : 'http'}://${hostPart}:${port}`
+    const key = tls
+      ? `${origin}|${t.connectMs}|${t.readMs}|${tls.id}|${tls.connect.servername ?? ''}`
+      : `${origin}|${t.connectMs}|${t.readMs}`
     const entry = this.pools.get(key)
     if (entry) {
       entry.lastUsed = this.now()
@@ -46,7 +50,7 @@ export class UpstreamPools {
     {
       const pool = new Pool(origin, {
         connections: CONNECTIONS_PER_POOL,
-        connect: { timeout: t.connectMs },
+        connect: { ...tls?.connect, timeout: t.connectMs },
         headersTimeout: t.readMs,
         bodyTimeout: t.readMs,
         keepAliveTimeout: KEEP_ALIVE_MS,

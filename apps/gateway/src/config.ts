@@ -2,11 +2,15 @@
 // The only module of this app that reads process.env.
 
 import { loadControlPlaneConfig, shownConfiguration, type ControlPlaneConfig } from '@switchyard/control-plane'
-import { parseCooldown } from '@switchyard/data-plane'
+import { parseCooldown, proxyListeners, type CertificateChain } from '@switchyard/data-plane'
 import { parseListen, type Listen } from '@switchyard/server'
 
 export interface GatewayConfig extends ControlPlaneConfig {
   proxyListen: Listen | undefined
+  /** TLS proxy listeners (KONG_PROXY_LISTEN entries with `ssl`). */
+  proxySslListen: Listen[]
+  /** KONG_SSL_CERT / KONG_SSL_CERT_KEY; a self-signed certificate when undefined. */
+  sslCertificate: CertificateChain | undefined
   statusListen: Listen | undefined
   /** Half-open recovery cooldown for passive-only upstreams, ms (0 = off). */
   halfOpenMs: number
@@ -18,7 +22,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   return {
     ...loadControlPlaneConfig(env),
     configuration: shownConfiguration(env, env['KONG_PROXY_LISTEN'] ?? DEFAULT_PROXY_LISTEN),
-    proxyListen: parseListen(env['KONG_PROXY_LISTEN'], DEFAULT_PROXY_LISTEN),
+    ...proxyListeners(env),
     statusListen: parseListen(env['KONG_STATUS_LISTEN'], '127.0.0.1:8100'),
     halfOpenMs: parseCooldown(env['SWITCHYARD_HALF_OPEN_COOLDOWN_MS']),
   }

@@ -10,6 +10,7 @@ import {
   createProxyServer,
   createStatusServer,
   dataPlaneScrape,
+  listenTls,
   MetricsRecorder,
   metricsRoute,
   PluginResolver,
@@ -80,8 +81,8 @@ if (config.adminListen) {
 }
 // Plugins' access phase (rate limiting) for the in-process data plane.
 const plugins = createPluginAccess({ state, log })
-if (config.proxyListen) {
-  const listenPort = config.proxyListen.port
+if (config.proxyListen || config.proxySslListen.length > 0) {
+  const listenPort = config.proxyListen?.port ?? 0
   const proxy = createProxyServer({
     state,
     log,
@@ -93,7 +94,15 @@ if (config.proxyListen) {
     responseTap: recorder.responseTap,
   })
   cp.counters.watch(proxy.server)
-  await listen(proxy.server, config.proxyListen, 'proxy', log)
+  if (config.proxyListen) await listen(proxy.server, config.proxyListen, 'proxy', log)
+  await listenTls({
+    proxy,
+    state,
+    listens: config.proxySslListen,
+    defaultCertificate: config.sslCertificate,
+    log,
+    watch: (server) => cp.counters.watch(server),
+  })
 }
 if (config.statusListen) {
   const status = createStatusServer({

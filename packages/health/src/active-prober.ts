@@ -14,6 +14,8 @@ export interface ProbedUpstream {
   id: string
   healthchecks: HealthchecksJson | null
   hostHeader: string | null
+  /** Presented by https probes: the upstream's client_certificate. */
+  clientCertificate?: { cert: string; key: string } | undefined
   targets: { target: string; host: string; port: number; weight: number }[]
 }
 
@@ -79,7 +81,12 @@ export class ActiveProber {
           if (now - (this.lastProbe.get(key) ?? 0) < every) continue
           this.lastProbe.set(key, now)
           this.inFlight.add(key)
-          const target: ProbeTarget = { host: t.host, port: t.port, hostHeader: u.hostHeader ?? t.target }
+          const target: ProbeTarget = {
+            host: t.host,
+            port: t.port,
+            hostHeader: u.hostHeader ?? t.target,
+            clientCertificate: u.clientCertificate,
+          }
           void probe(hc!, target)
             .then((outcome) => (outcome ? this.opts.store.report(u.id, t.target, outcome, activeThresholds(hc)) : undefined))
             .catch((err: unknown) => this.opts.onError?.(err))

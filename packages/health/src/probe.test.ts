@@ -3,9 +3,12 @@
 // and the socket cases — timeout, connection refused, TLS against a plain server, `tcp` type.
 
 import assert from 'node:assert/strict'
+import { createCertificate } from '@switchyard/server'
 import http from 'node:http'
+import https from 'node:https'
 import net from 'node:net'
 import { after, before, describe, test } from 'node:test'
+import type { TLSSocket } from 'node:tls'
 import type { HealthchecksJson } from './config.js'
 import { probe, type ProbeTarget } from './probe.js'
 
@@ -209,6 +212,33 @@ describe('probe: socket outcomes', () => {
       assert.equal(srv.received(), '', 'a tcp probe sends no request')
     } finally {
       await srv.close()
+    }
+  })
+
+  test("https probes present the upstream's client certificate to a server that requires one", async () => {
+    const now = Date.now()
+    const valid = { notBefore: now - 60_000, notAfter: now + 3_600_000 }
+    const clientCa = createCertificate({ commonName: 'Probe Client CA', ca: true, ...valid })
+    const client = createCertificate({ commonName: 'prober', ...valid, issuer: { commonName: 'Probe Client CA', key: clientCa.key } })
+    const serverCert = createCertificate({ commonName: 'probed.test', ...valid })
+    const seen: string[] = []
+    const server = https.createServer(
+      { cert: serverCert.cert, key: serverCert.key, requestCert: true, rejectUnauthorized: true, ca: clientCa.cert },
+      (req, res) => {
+        seen.push(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN))
+        res.end('ok')
+      }
+    )
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const port = (server.address() as net.AddressInfo).port
+      const check: HealthchecksJson = { active: { type: 'https', timeout: 1, https_verify_certificate: false, http_path: '/' } }
+      assert.equal(await probe(check, { ...at(port), clientCertificate: { cert: client.cert, key: client.key } }), 'success')
+      assert.deepEqual(seen, ['prober'])
+      assert.equal(await probe(check, at(port)), 'tcp_failure', 'refused without a client certificate')
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
     }
   })
 })

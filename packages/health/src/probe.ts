@@ -14,6 +14,8 @@ export interface ProbeTarget {
   port: number
   /** Host header: the upstream's host_header, else the target host. */
   hostHeader: string
+  /** The upstream's client certificate, presented by https probes (as Kong's healthchecker). */
+  clientCertificate?: { cert: string; key: string } | undefined
 }
 
 export function probe(hc: HealthchecksJson, target: ProbeTarget): Promise<Outcome | undefined> {
@@ -58,7 +60,11 @@ export function probe(hc: HealthchecksJson, target: ProbeTarget): Promise<Outcom
       agent: false,
       timeout: timeoutMs,
       ...(secure
-        ? { rejectUnauthorized: a.https_verify_certificate !== false, ...(net.isIP(sni) ? {} : { servername: sni }) }
+        ? {
+            rejectUnauthorized: a.https_verify_certificate !== false,
+            ...(net.isIP(sni) ? {} : { servername: sni }),
+            ...(target.clientCertificate ?? {}),
+          }
         : {}),
     })
     req.once('response', (res) => {

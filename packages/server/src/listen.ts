@@ -1,7 +1,7 @@
 // Starts a server on a configured address and logs where it listens, for every app's main.
 
 import type { Logger } from '@switchyard/log'
-import type { Server } from 'node:http'
+import type { Server } from 'node:net'
 import type { Listen } from './listen-address.js'
 
 /** Resolves once `server` listens on `where`; rejects on a bind error (port in use, …). */

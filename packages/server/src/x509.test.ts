@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { createPrivateKey, X509Certificate } from 'node:crypto'
 import { test } from 'node:test'
+import tls from 'node:tls'
 import { createCertificate, selfSignedDefault } from './x509.js'
 
 const DAY = 86_400_000
@@ -52,4 +53,12 @@ test('the default certificate is for localhost and valid for years', () => {
   const cert = new X509Certificate(selfSignedDefault(now).cert)
   assert.equal(cert.subject, 'CN=localhost')
   assert.ok(Date.parse(cert.validTo) > now + 365 * DAY)
+})
+
+test('every generated certificate loads into a TLS context (serials are minimal DER integers)', () => {
+  // A zero leading serial byte made 1 certificate in 128 fail with "illegal padding".
+  for (let i = 0; i < 300; i++) {
+    const pair = createCertificate({ commonName: `n${i}.test`, keyType: 'ec', notBefore: now, notAfter: now + DAY })
+    assert.doesNotThrow(() => tls.createSecureContext({ cert: pair.cert, key: pair.key }), `certificate ${i}`)
+  }
 })

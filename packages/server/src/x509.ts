@@ -110,7 +110,8 @@ export function createCertificate(opts: CertificateOptions): CertificatePair {
     extensions.push(extension('2.5.29.17', false, seq(...general)))
   }
   const serial = randomBytes(8)
-  serial[0] = serial[0]! & 0x7f
+  // Positive, and minimal DER: a zero first byte is padding OpenSSL's PEM reader refuses.
+  serial[0] = (serial[0]! & 0x7f) | 0x01
   const tbs = seq(
     tlv(0xa0, integer(Buffer.from([2]))),
     integer(serial),

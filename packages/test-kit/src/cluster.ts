@@ -76,7 +76,11 @@ export class TestCluster {
   readonly dir: string
   private dpCount = 0
 
-  constructor(readonly name = 'cluster') {
+  constructor(
+    readonly name = 'cluster',
+    /** Data planes also get a TLS proxy listener (DataPlaneProcess.opts.sslPort). */
+    private readonly options: { tls?: boolean } = {}
+  ) {
     this.dir = mkdtempSync(join(tmpdir(), `switchyard-${name}-`))
   }
 
@@ -124,6 +128,7 @@ export class TestCluster {
       redisUrl: this.redisServer.url,
       token: this.token,
       cacheFile: join(this.dir, `dp${n}`, 'config-cache.json'),
+      ...(this.options.tls ? { sslPort: 0 } : {}),
     })
     this.started.push(dp)
     this.dataPlanes[n - 1] = dp

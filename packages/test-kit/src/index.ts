@@ -25,3 +25,4 @@ export {
 export { AdminClient, TestCluster, runBounded, type AdminResponse } from './cluster.js'
 export { querySql } from './sql.js'
 export { startGateway, type GatewayProcess } from './gateway.js'
+export { tlsHandshake, httpsGet, httpGet, type HandshakeResult, type SimpleResponse } from './tls-client.js'

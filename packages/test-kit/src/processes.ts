@@ -354,12 +354,14 @@ export interface DataPlaneOptions {
   cacheFile: string
   proxyPort?: number
   statusPort?: number
+  /** Also a TLS proxy listener (`KONG_PROXY_LISTEN … ssl`) on this port; 0 picks a free one. */
+  sslPort?: number
   logLevel?: string
 }
 
 export class DataPlaneProcess {
   private constructor(
-    readonly opts: Required<Omit<DataPlaneOptions, 'logLevel'>> & { logLevel: string },
+    readonly opts: Required<Omit<DataPlaneOptions, 'logLevel' | 'sslPort'>> & { logLevel: string; sslPort: number | undefined },
     readonly proc: ChildHandle
   ) {}
 
@@ -372,14 +374,16 @@ export class DataPlaneProcess {
       cacheFile: opts.cacheFile,
       proxyPort: opts.proxyPort ?? (await freePort()),
       statusPort: opts.statusPort ?? (await freePort()),
+      sslPort: opts.sslPort === 0 ? await freePort() : opts.sslPort,
       logLevel: opts.logLevel ?? 'info',
     }
+    const ssl = full.sslPort === undefined ? '' : `, 127.0.0.1:${full.sslPort} ssl`
     const proc = spawnNode(full.name, 'apps/data-plane/src/main.ts', {
       KONG_ROLE: 'data_plane',
       KONG_CLUSTER_CONTROL_PLANE: full.controlPlane,
       REDIS_URL: full.redisUrl,
       SWITCHYARD_CLUSTER_TOKEN: full.token,
-      KONG_PROXY_LISTEN: `127.0.0.1:${full.proxyPort}`,
+      KONG_PROXY_LISTEN: `127.0.0.1:${full.proxyPort}${ssl}`,
       KONG_STATUS_LISTEN: `127.0.0.1:${full.statusPort}`,
       SWITCHYARD_CACHE_FILE: full.cacheFile,
       KONG_LOG_LEVEL: full.logLevel,

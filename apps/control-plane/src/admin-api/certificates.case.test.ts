@@ -213,6 +213,22 @@ export function runCertificateCases(h: AdminHarness): void {
     expectMessage(await h.client.get(`/certificates/${newId()}`), 404, 'Not found')
   })
 
+  test('PATCH and PUT in every encoding: new pair, new snis, by id and by SNI name', async (t) => {
+    await inEach(t, FMJ, async (enc) => {
+      const cert = await createCert({ snis: ['e1.test'] })
+      const patched = expectStatus(
+        await h.client.patch(`/certificates/${cert.id}`, { cert: EC.cert, key: EC.key, snis: ['e2.test', 'e1.test'] }, enc),
+        200
+      )
+      assert.deepEqual([patched.cert, patched.key, patched.snis], [sent(EC.cert, enc), sent(EC.key, enc), ['e1.test', 'e2.test']])
+      const put = expectStatus(await h.client.put('/certificates/e2.test', { cert: RSA.cert, key: RSA.key, tags: ['p'] }, enc), 200)
+      assert.equal(put.id, cert.id, 'the SNI names the certificate')
+      assert.deepEqual([put.snis, put.tags], [[], ['p']], 'PUT without snis clears them')
+      const mismatch = expectStatus(await h.client.patch(`/certificates/${cert.id}`, { key: RSA2.key }, enc), 400)
+      assert.equal(mismatch.message, 'schema violation (certificate does not match key)')
+    })
+  })
+
   test('/certificates/{c}/snis: create by certificate id or SNI name, list, conflicts, 404', async (t) => {
     await inEach(t, FMJ, async (enc) => {
       const cert = await createCert({ snis: ['base.test'] })
@@ -372,5 +388,27 @@ export function runCertificateCases(h: AdminHarness): void {
     assert.equal(first.next, `/certificates?offset=${encodeURIComponent(first.offset)}&size=2`)
     for (const ca of [CA, CA2]) expectStatus(await post('/ca_certificates', { cert: ca.cert }), 201)
     assert.deepEqual((await collectPages(h.client, '/ca_certificates', 1)).map((p) => p.length), [1, 1])
+  })
+
+  test('schemas of the certificate entities, and validation without storing', async () => {
+    const certs = expectStatus(await h.client.get('/schemas/certificates'), 200)
+    assert.deepEqual(certs.fields.map((f: Json) => Object.keys(f)[0]), CERT_FIELDS)
+    assert.deepEqual(certs.fields.find((f: Json) => f.snis).snis, { type: 'array', transient: true, elements: { type: 'string' } })
+    assert.deepEqual(certs.entity_checks, [{ mutually_required: ['cert_alt', 'key_alt'] }])
+    const snis = expectStatus(await h.client.get('/schemas/snis'), 200)
+    assert.equal(snis.endpoint_key, 'name')
+    assert.deepEqual(snis.fields.find((f: Json) => f.certificate).certificate, {
+      type: 'foreign',
+      required: true,
+      reference: 'certificates',
+      on_delete: 'cascade',
+    })
+    const ca = expectStatus(await h.client.get('/schemas/ca_certificates'), 200)
+    assert.deepEqual(ca.fields.map((f: Json) => Object.keys(f)[0]), ['id', 'created_at', 'updated_at', 'cert', 'cert_digest', 'tags'])
+    const ok = expectStatus(await post('/schemas/certificates/validate', { cert: RSA.cert, key: RSA.key }), 200)
+    assert.deepEqual(ok, { message: 'schema validation successful' })
+    const bad = expectStatus(await post('/schemas/certificates/validate', { cert: RSA.cert, key: RSA2.key }), 400)
+    assert.equal(bad.message, 'schema violation (certificate does not match key)')
+    assert.deepEqual(expectStatus(await h.client.get('/certificates'), 200).data, [], 'nothing stored')
   })
 }

@@ -1,7 +1,7 @@
 // Creating one entity: resolve foreign keys, build the row, insert it and its outbox event.
 
 import type { EntityDao } from '@switchyard/db'
-import type { EntityHooks } from './hooks.js'
+import { presented, type EntityHooks } from './hooks.js'
 import { prepareCreate, type Entity, type EntityName } from '@switchyard/entities'
 import { writeContext, type AdminDeps } from './context.js'
 import { fail } from './fail.js'
@@ -26,6 +26,5 @@ export async function createEntity(
     return row
   })
   deps.onCommit(events)
-  await hooks.present?.(deps.store.q, [result])
-  return result
+  return presented(deps, hooks, result)
 }

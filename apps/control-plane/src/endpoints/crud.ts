@@ -22,7 +22,7 @@ import { sendEmpty, sendJson, sendKongError, sendMessage } from '../http/respond
 import { writeContext, type AdminDeps } from './context.js'
 import { createEntity } from './create.js'
 import { fail } from './fail.js'
-import type { EntityHooks } from './hooks.js'
+import { presented, type EntityHooks } from './hooks.js'
 import { lookupEntity, notFoundError, resolveForeign } from './lookup.js'
 import { presentEntity, purgeExpired, ttlFromInput } from './ttl.js'
 
@@ -150,8 +150,7 @@ export async function patchEntity(
     return row
   })
   deps.onCommit(events)
-  await hooks.present?.(deps.store.q, [result])
-  return result
+  return presented(deps, hooks, result)
 }
 
 /** PUT: create when absent, replace (defaults for unsent fields) when present. */
@@ -176,8 +175,7 @@ export async function upsertEntity(
     return row!
   })
   deps.onCommit(events)
-  await hooks.present?.(deps.store.q, [result])
-  return result
+  return presented(deps, hooks, result)
 }
 
 export async function deleteEntity(

@@ -4,6 +4,7 @@
 
 import type { Db, WriteTx } from '@switchyard/db'
 import type { Entity, WriteOp } from '@switchyard/entities'
+import type { AdminDeps } from './context.js'
 
 export interface WriteInfo {
   /** The validated entity, transient fields included. */
@@ -20,4 +21,15 @@ export interface EntityHooks {
   afterWrite?(tx: WriteTx, row: Entity, info: WriteInfo): Promise<void>
   /** Inside the delete transaction, before the row is deleted; may fail() to refuse. */
   beforeDelete?(tx: WriteTx, stored: Entity): Promise<void>
+}
+
+/**
+ * A written row as the API shows it. A copy: the row itself is the outbox payload the
+ * in-process data plane keeps, and computed fields must not leak into the configuration.
+ */
+export async function presented(deps: AdminDeps, hooks: EntityHooks, row: Entity): Promise<Entity> {
+  if (!hooks.present) return row
+  const shown = { ...row }
+  await hooks.present(deps.store.q, [shown])
+  return shown
 }
