@@ -4,7 +4,8 @@ import { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
 import { before, test } from 'node:test'
 import { runAiStoreSuite } from './ai-store.case.test.js'
-import { parseAiDoorbell, RedisAiStore } from './redis-ai-store.js'
+import { RedisAiStore } from './redis-ai-store.js'
+import { parseDoorbell } from './redis-doorbell.js'
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
 // Each run gets its own key prefix (and channel), so parallel runs never see each other.
@@ -44,9 +45,9 @@ test('redis AI keys expire by themselves', async () => {
 })
 
 test('doorbells name an upstream and nothing else; malformed ones are dropped', () => {
-  assert.equal(parseAiDoorbell('{"u":"abc"}'), 'abc')
-  assert.equal(parseAiDoorbell('{"u":"abc","t":"x","until":1}'), 'abc')
+  assert.equal(parseDoorbell('{"u":"abc"}'), 'abc')
+  assert.equal(parseDoorbell('{"u":"abc","t":"x","until":1}'), 'abc')
   for (const bad of ['', 'null', '{}', '{"u":5}', 'not json', `{"u":"${'x'.repeat(100)}"}`]) {
-    assert.equal(parseAiDoorbell(bad), undefined, bad)
+    assert.equal(parseDoorbell(bad), undefined, bad)
   }
 })

@@ -10,7 +10,9 @@ import type { BudgetCounts, BudgetLimits } from '@switchyard/ai'
 import { BUDGET_WINDOW_MS } from '@switchyard/ai'
 import { Redis } from 'ioredis'
 import type { AiStateStore, Reservation, StoredCooldown, StoredRemaining, TargetAiState } from './ai-store.js'
+import { formatDoorbell, RedisDoorbell } from './redis-doorbell.js'
 import { whenReady } from './redis-ready.js'
+import { RedisScripts } from './redis-scripts.js'
 
 export const DEFAULT_AI_PREFIX = 'switchyard:ai'
 /** How long state outlives its own end, so a late reader still finds it expired, not missing. */
@@ -73,16 +75,6 @@ function parseRemaining(raw: string): StoredRemaining | undefined {
 
 const whole = (n: number | undefined): string => (n !== undefined && Number.isFinite(n) && n >= 0 ? String(Math.round(n)) : '')
 
-/** Parses a doorbell; undefined for anything malformed. */
-export function parseAiDoorbell(text: string): string | undefined {
-  try {
-    const v = JSON.parse(text) as { u?: unknown }
-    return typeof v?.u === 'string' && v.u.length <= 64 ? v.u : undefined
-  } catch {
-    return undefined
-  }
-}
-
 export interface RedisAiStoreOptions {
   url: string
   /** Key prefix; also the doorbell channel. */
@@ -91,13 +83,11 @@ export interface RedisAiStoreOptions {
 
 export class RedisAiStore implements AiStateStore {
   private readonly redis: Redis
-  private sub: Redis | undefined
+  private readonly scripts: RedisScripts
+  private readonly doorbell: RedisDoorbell
   private readonly prefix: string
-  private readonly listeners = new Set<(u: string) => void>()
-  private readonly resyncListeners = new Set<() => void>()
-  private readonly shas = new Map<string, string>()
 
-  constructor(private readonly opts: RedisAiStoreOptions) {
+  constructor(opts: RedisAiStoreOptions) {
     this.prefix = opts.prefix ?? DEFAULT_AI_PREFIX
     this.redis = new Redis(opts.url, {
       maxRetriesPerRequest: 1,
@@ -105,6 +95,8 @@ export class RedisAiStore implements AiStateStore {
       retryStrategy: (n) => Math.min(50 * 2 ** Math.min(n, 6), 2000),
     })
     this.redis.on('error', () => {})
+    this.scripts = new RedisScripts(this.redis)
+    this.doorbell = new RedisDoorbell(opts.url, this.prefix)
   }
 
   private key(kind: 'cd' | 'rem', upstreamId: string): string {
@@ -115,36 +107,13 @@ export class RedisAiStore implements AiStateStore {
     return `${this.prefix}:b:${upstreamId}:${window}`
   }
 
-  private async run(script: string, key: string, args: (string | number)[]): Promise<unknown> {
-    await whenReady(this.redis)
-    let sha = this.shas.get(script)
-    if (!sha) {
-      sha = (await this.redis.script('LOAD', script)) as string
-      this.shas.set(script, sha)
-    }
-    try {
-      return await this.redis.evalsha(sha, 1, key, ...args)
-    } catch (err) {
-      // After a Redis restart the script cache is empty: load it again once.
-      if (String((err as Error).message).includes('NOSCRIPT')) {
-        this.shas.delete(script)
-        return this.run(script, key, args)
-      }
-      throw err
-    }
-  }
-
-  private doorbell(upstreamId: string): string {
-    return JSON.stringify({ u: upstreamId })
-  }
-
   async coolDown(upstreamId: string, target: string, until: number, reason: string): Promise<StoredCooldown> {
-    const raw = (await this.run(COOLDOWN_SCRIPT, this.key('cd', upstreamId), [
+    const raw = (await this.scripts.run(COOLDOWN_SCRIPT, this.key('cd', upstreamId), [
       target,
       Math.round(until),
       reason,
       this.prefix,
-      this.doorbell(upstreamId),
+      formatDoorbell(upstreamId),
     ])) as string
     return parseCooldown(raw) ?? { until, reason }
   }
@@ -157,7 +126,7 @@ export class RedisAiStore implements AiStateStore {
       .multi()
       .hset(key, target, `${share.toFixed(4)}|${Math.round(remaining.until)}|${whole(remaining.requests)}|${whole(remaining.tokens)}`)
       .pexpireat(key, Math.round(remaining.until) + LINGER_MS)
-      .publish(this.prefix, this.doorbell(upstreamId))
+      .publish(this.prefix, formatDoorbell(upstreamId))
       .exec()
   }
 
@@ -180,7 +149,7 @@ export class RedisAiStore implements AiStateStore {
 
   async reserve(upstreamId: string, target: string, window: number, limits: BudgetLimits, estimate: number): Promise<Reservation> {
     const est = Math.max(0, Math.round(estimate))
-    const [ok, r, t, p] = (await this.run(RESERVE_SCRIPT, this.budgetKey(upstreamId, window), [
+    const [ok, r, t, p] = (await this.scripts.run(RESERVE_SCRIPT, this.budgetKey(upstreamId, window), [
       target,
       limits.rpm ?? -1,
       limits.tpm ?? -1,
@@ -230,36 +199,15 @@ export class RedisAiStore implements AiStateStore {
   }
 
   subscribe(listener: (upstreamId: string) => void): () => void {
-    this.listeners.add(listener)
-    if (!this.sub) {
-      const sub = new Redis(this.opts.url, { retryStrategy: (n) => Math.min(50 * 2 ** Math.min(n, 6), 2000) })
-      sub.on('error', () => {})
-      sub.on('ready', () => {
-        sub.subscribe(this.prefix).then(
-          () => {
-            for (const l of this.resyncListeners) l()
-          },
-          () => {}
-        )
-      })
-      sub.on('message', (_channel: string, text: string) => {
-        const u = parseAiDoorbell(text)
-        if (u !== undefined) for (const l of this.listeners) l(u)
-      })
-      this.sub = sub
-    }
-    return () => this.listeners.delete(listener)
+    return this.doorbell.subscribe(listener)
   }
 
   onResync(listener: () => void): () => void {
-    this.resyncListeners.add(listener)
-    return () => this.resyncListeners.delete(listener)
+    return this.doorbell.onResync(listener)
   }
 
   async close(): Promise<void> {
-    this.listeners.clear()
-    this.resyncListeners.clear()
-    this.sub?.disconnect()
+    this.doorbell.close()
     this.redis.disconnect()
   }
 }

@@ -2,7 +2,8 @@ import { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
-import { parseHealthMessage, RedisHealthStore } from './redis-store.js'
+import { parseDoorbell } from './redis-doorbell.js'
+import { RedisHealthStore } from './redis-store.js'
 import type { HealthChange } from './store.js'
 import { runHealthStoreSuite } from './store.case.test.js'
 
@@ -51,7 +52,7 @@ test('a forged health message carrying a state ejects nothing: it only makes nod
 })
 
 test('health doorbells name an upstream and nothing else', () => {
-  assert.equal(parseHealthMessage('{"u":"abc"}'), 'abc')
-  assert.equal(parseHealthMessage('{"u":"abc","t":"x:1","s":"u"}'), 'abc')
-  for (const bad of ['', 'null', '{}', '{"u":1}', 'nope']) assert.equal(parseHealthMessage(bad), undefined, bad)
+  assert.equal(parseDoorbell('{"u":"abc"}'), 'abc')
+  assert.equal(parseDoorbell('{"u":"abc","t":"x:1","s":"u"}'), 'abc')
+  for (const bad of ['', 'null', '{}', '{"u":1}', 'nope']) assert.equal(parseDoorbell(bad), undefined, bad)
 })

@@ -6,7 +6,9 @@
 // so whoever can publish on the channel can make nodes re-read, never eject a target.
 
 import { Redis } from 'ioredis'
+import { formatDoorbell, RedisDoorbell } from './redis-doorbell.js'
 import { whenReady } from './redis-ready.js'
+import { RedisScripts } from './redis-scripts.js'
 import type { CounterState, HealthStatus, Outcome, Thresholds } from './counters.js'
 import type { HealthChange, HealthStore, ReportResult } from './store.js'
 
@@ -64,19 +66,6 @@ function unpack(raw: string): CounterState | undefined {
   }
 }
 
-/**
- * Parses a doorbell from the channel: the upstream whose states to re-read. Anything else in
- * the message (older nodes sent the new state along) is ignored; malformed ones give undefined.
- */
-export function parseHealthMessage(text: string): string | undefined {
-  try {
-    const v = JSON.parse(text) as { u?: unknown } | null
-    return typeof v?.u === 'string' && v.u.length <= 64 ? v.u : undefined
-  } catch {
-    return undefined
-  }
-}
-
 export interface RedisHealthStoreOptions {
   url: string
   /** Key prefix; also the pub/sub channel name. */
@@ -85,15 +74,15 @@ export interface RedisHealthStoreOptions {
 
 export class RedisHealthStore implements HealthStore {
   private readonly redis: Redis
-  private sub: Redis | undefined
+  private readonly scripts: RedisScripts
+  private readonly doorbell: RedisDoorbell
   private readonly prefix: string
   private readonly listeners = new Set<(c: HealthChange) => void>()
-  private readonly resyncListeners = new Set<() => void>()
-  private scriptSha: string | undefined
+  private listening = false
   /** Statuses this node last reported to its listeners, per upstream (absent = healthy). */
   private readonly known = new Map<string, Map<string, HealthStatus>>()
 
-  constructor(private readonly opts: RedisHealthStoreOptions) {
+  constructor(opts: RedisHealthStoreOptions) {
     this.prefix = opts.prefix ?? DEFAULT_HEALTH_PREFIX
     this.redis = new Redis(opts.url, {
       maxRetriesPerRequest: 1,
@@ -101,32 +90,25 @@ export class RedisHealthStore implements HealthStore {
       retryStrategy: (n) => Math.min(50 * 2 ** Math.min(n, 6), 2000),
     })
     this.redis.on('error', () => {})
+    this.scripts = new RedisScripts(this.redis)
+    this.doorbell = new RedisDoorbell(opts.url, this.prefix)
   }
 
   private key(upstreamId: string): string {
     return `${this.prefix}:${upstreamId}`
   }
 
-  private async evalReport(args: string[], key: string): Promise<[string, number]> {
-    await whenReady(this.redis)
-    if (!this.scriptSha) this.scriptSha = (await this.redis.script('LOAD', REPORT_SCRIPT)) as string
-    try {
-      return (await this.redis.evalsha(this.scriptSha, 1, key, ...args)) as [string, number]
-    } catch (err) {
-      // After a Redis restart the script cache is empty: load it again once.
-      if (String((err as Error).message).includes('NOSCRIPT')) {
-        this.scriptSha = undefined
-        return this.evalReport(args, key)
-      }
-      throw err
-    }
-  }
-
   async report(upstreamId: string, target: string, outcome: Outcome, t: Thresholds): Promise<ReportResult> {
-    const [status, flipped] = await this.evalReport(
-      [target, outcome, String(t.successes), String(t.httpFailures), String(t.tcpFailures), String(t.timeouts), this.prefix, upstreamId],
-      this.key(upstreamId)
-    )
+    const [status, flipped] = (await this.scripts.run(REPORT_SCRIPT, this.key(upstreamId), [
+      target,
+      outcome,
+      t.successes,
+      t.httpFailures,
+      t.tcpFailures,
+      t.timeouts,
+      this.prefix,
+      upstreamId,
+    ])) as [string, number]
     return { status: status === 'h' ? 'healthy' : 'unhealthy', changed: flipped === 1 }
   }
 
@@ -136,7 +118,7 @@ export class RedisHealthStore implements HealthStore {
     await this.redis
       .multi()
       .hset(this.key(upstreamId), target, `${s},0,0,0,0`)
-      .publish(this.prefix, JSON.stringify({ u: upstreamId }))
+      .publish(this.prefix, formatDoorbell(upstreamId))
       .exec()
   }
 
@@ -183,35 +165,21 @@ export class RedisHealthStore implements HealthStore {
 
   subscribe(listener: (c: HealthChange) => void): () => void {
     this.listeners.add(listener)
-    if (!this.sub) {
-      const sub = new Redis(this.opts.url, { retryStrategy: (n) => Math.min(50 * 2 ** Math.min(n, 6), 2000) })
-      sub.on('error', () => {})
-      sub.on('ready', () => {
-        sub.subscribe(this.prefix).then(
-          () => {
-            for (const l of this.resyncListeners) l()
-          },
-          () => {}
-        )
-      })
-      sub.on('message', (_channel: string, text: string) => {
-        const upstreamId = parseHealthMessage(text)
-        if (upstreamId !== undefined) void this.onDoorbell(upstreamId)
-      })
-      this.sub = sub
+    if (!this.listening) {
+      this.listening = true
+      this.doorbell.subscribe((upstreamId) => void this.onDoorbell(upstreamId))
     }
     return () => this.listeners.delete(listener)
   }
 
   /** Called whenever the subscription is (re)established: flips may have been missed. */
   onResync(listener: () => void): () => void {
-    this.resyncListeners.add(listener)
-    return () => this.resyncListeners.delete(listener)
+    return this.doorbell.onResync(listener)
   }
 
   async close(): Promise<void> {
     this.listeners.clear()
-    this.sub?.disconnect()
+    this.doorbell.close()
     this.redis.disconnect()
   }
 }
