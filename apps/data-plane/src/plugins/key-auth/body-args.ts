@@ -1,21 +1,29 @@
-// Kong's kong.request.get_body for the key-auth plugin: a JSON object or a form-urlencoded
-// body as name → value (a repeated form name gives a list), and the same body written back
-// without one name (hide_credentials). Other content types read as no arguments.
+// Kong's kong.request.get_body for the key-auth plugin: a JSON object, a form-urlencoded or a
+// multipart/form-data body as name → value (a repeated name gives a list), and the same body
+// written back without one name (hide_credentials). Other content types read as no arguments.
 
 import { decodeArg } from '../../request-edits.js'
+import { multipartArgs, multipartBoundary, multipartWithout, parseMultipart } from './multipart.js'
 
 export type BodyArgs = Record<string, unknown>
 
-export type BodyKind = 'json' | 'form' | undefined
+export type BodyKind = 'json' | 'form' | { multipart: string } | undefined
 
 export function bodyKind(contentType: string | undefined): BodyKind {
   const type = (contentType ?? '').toLowerCase()
   if (type.startsWith('application/json')) return 'json'
   if (type.startsWith('application/x-www-form-urlencoded')) return 'form'
+  // The boundary is case-sensitive: read it from the header as sent.
+  const boundary = multipartBoundary(contentType)
+  if (boundary) return { multipart: boundary }
   return undefined
 }
 
 export function parseBodyArgs(kind: BodyKind, body: Buffer): BodyArgs {
+  if (typeof kind === 'object') {
+    const parts = parseMultipart(body, kind.multipart)
+    return parts ? multipartArgs(parts) : {}
+  }
   if (kind === 'json') {
     try {
       const value: unknown = JSON.parse(body.toString('utf8'))
@@ -47,6 +55,10 @@ export function parseArgs(text: string): BodyArgs {
 
 /** The body without argument `name`, in its own encoding. */
 export function bodyWithout(kind: BodyKind, body: Buffer, name: string): Buffer {
+  if (typeof kind === 'object') {
+    const parts = parseMultipart(body, kind.multipart)
+    return parts ? multipartWithout(parts, kind.multipart, name) : body
+  }
   if (kind === 'json') {
     const args = parseBodyArgs(kind, body)
     delete args[name]

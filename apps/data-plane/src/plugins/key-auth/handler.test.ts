@@ -179,6 +179,36 @@ describe('key-auth through the proxy', () => {
     assert.equal(form.status, 200)
     assert.equal(lastSeen().body.toString(), 'a=1&b=2')
     assert.equal(lastSeen().headers['x-consumer-username'], 'alice')
+    // multipart/form-data: the key's part is dropped, every other part (files too) kept as sent.
+    const fd = new FormData()
+    fd.append('prompt', 'hi')
+    fd.append('apikey', 'bob-key')
+    fd.append('file', new Blob(['apikey=not-this']), 'notes.txt')
+    const multipart = await call(`${proxy.url}/a`, { method: 'POST', body: fd })
+    assert.equal(multipart.status, 200)
+    assert.equal(lastSeen().headers['x-consumer-username'], 'bob')
+    const sent = lastSeen().body.toString()
+    assert.doesNotMatch(sent, /bob-key/)
+    assert.match(sent, /name="prompt"\r\n\r\nhi\r\n/)
+    assert.match(sent, /filename="notes.txt"[\s\S]*apikey=not-this/)
+    assert.equal(lastSeen().headers['content-length'], String(Buffer.byteLength(sent)))
+  })
+
+  test('key_in_body reads multipart text fields, never files; malformed multipart has no key', async () => {
+    const { proxy } = await setup({ key_in_body: true, key_in_header: false, key_in_query: false })
+    const fd = new FormData()
+    fd.append('apikey', 'alice-key')
+    assert.equal((await call(`${proxy.url}/a`, { method: 'POST', body: fd })).status, 200)
+    assert.equal(lastSeen().headers['x-consumer-username'], 'alice')
+    const fileOnly = new FormData()
+    fileOnly.append('apikey', new Blob(['alice-key']), 'key.txt')
+    assert.equal((await call(`${proxy.url}/a`, { method: 'POST', body: fileOnly })).status, 401)
+    const broken = await call(`${proxy.url}/a`, {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=xyz' },
+      body: '--xyz\r\nContent-Disposition: form-data; name="apikey"\r\n\r\nalice-key',
+    })
+    assert.equal(broken.status, 401)
   })
 
   test('key_in_body=false: a key in the body is not read', async () => {
