@@ -5,7 +5,7 @@
 import { MemoryHealthStore, RedisHealthStore } from '@switchyard/health'
 import { createLogger } from '@switchyard/log'
 import http from 'node:http'
-import { createClusterApp, StatusCache } from './cluster/cluster-app.js'
+import { createClusterApp } from './cluster/cluster-app.js'
 import { OutboxPublisher } from './cluster/publisher.js'
 import { loadControlPlaneConfig } from './config.js'
 import { createControlPlane } from './control-plane.js'
@@ -45,10 +45,17 @@ if (config.adminListen) {
   cp.counters.watch(server)
   await listen(server, config.adminListen, 'admin API', log)
 }
+if (config.role === 'control_plane') {
+  // This process cannot know whether its database was restored or recreated while it was
+  // down, so it starts a new epoch: every data plane reloads one (cached) snapshot instead of
+  // trusting a version number that may now name other content.
+  const epoch = await cp.store.rotateEpoch()
+  log.info({ epoch }, 'started a new cluster epoch')
+}
 if (config.role === 'control_plane' && config.clusterListen) {
   publisher = new OutboxPublisher(config.redisUrl!, cp.store, log)
   publisher.start()
-  const cluster = http.createServer(createClusterApp(cp.store, config.clusterToken!, new StatusCache(cp.store)))
+  const cluster = http.createServer(createClusterApp(cp.store, config.clusterToken!))
   await listen(cluster, config.clusterListen, 'cluster endpoints', log)
 }
 log.info({ role: config.role, database: cp.database.kind }, 'control plane started')

@@ -45,6 +45,8 @@ function upstreamIdOf(target: EntityJson): string | undefined {
 
 export class ConfigState {
   version = 0
+  /** The cluster epoch of the last snapshot loaded; versions compare only within it. */
+  epoch: string | undefined
   private readonly entities: Record<EntityKind, Map<string, EntityJson>> = {
     upstreams: new Map(),
     targets: new Map(),
@@ -75,6 +77,9 @@ export class ConfigState {
     this.routerCache = undefined
     this.pluginsVersion++
     this.version = snapshot.version
+    this.epoch = snapshot.epoch
+    // The same version number may name other content now (another epoch, a restored backup).
+    this.hashCache = undefined
     this.onChange?.(undefined)
   }
 
@@ -140,6 +145,7 @@ export class ConfigState {
   /** The whole configuration as a snapshot (for the cache file). */
   snapshot(): Snapshot {
     return {
+      epoch: this.epoch,
       version: this.version,
       entities: {
         upstreams: this.list('upstreams'),

@@ -88,7 +88,7 @@ export class DataPlaneNode {
     }
     if (this.config.redisUrl) {
       this.subscriber = new NoticeSubscriber(this.config.redisUrl, {
-        onNotice: (n) => this.follower.noticeVersion(n.version),
+        onNotice: (n) => this.follower.noticeVersion(n.version, n.epoch),
         onReady: () => {
           this.log.info('subscribed to config notices')
           void this.follower.trigger()

@@ -3,6 +3,7 @@
 
 import type { EventsPage, FollowerSource } from './follower.js'
 import { isConfigEvent } from './follower.js'
+import { isEpoch } from './notices.js'
 import { ENTITY_KINDS, type Snapshot } from './types.js'
 
 const REQUEST_TIMEOUT_MS = 5000
@@ -29,10 +30,11 @@ export class ClusterClient implements FollowerSource {
     if (res.status !== 200) throw new Error(`snapshot failed with status ${res.status}`)
     const body = (await res.json()) as Partial<Snapshot>
     if (typeof body.version !== 'number' || !body.entities) throw new Error('malformed snapshot')
+    if (!isEpoch(body.epoch)) throw new Error('malformed snapshot: epoch')
     for (const kind of ENTITY_KINDS) {
       if (!Array.isArray(body.entities[kind])) throw new Error(`malformed snapshot: ${kind}`)
     }
-    return { version: body.version, entities: body.entities }
+    return { epoch: body.epoch, version: body.version, entities: body.entities }
   }
 
   async eventsAfter(version: number): Promise<EventsPage> {
@@ -42,8 +44,9 @@ export class ClusterClient implements FollowerSource {
       return { ok: false, gone: true }
     }
     if (res.status !== 200) throw new Error(`events failed with status ${res.status}`)
-    const body = (await res.json()) as { latest?: unknown; events?: unknown }
+    const body = (await res.json()) as { latest?: unknown; events?: unknown; epoch?: unknown }
     if (typeof body.latest !== 'number' || !Array.isArray(body.events)) throw new Error('malformed events page')
-    return { ok: true, latest: body.latest, events: body.events.filter(isConfigEvent) }
+    if (!isEpoch(body.epoch)) throw new Error('malformed events page: epoch')
+    return { ok: true, epoch: body.epoch, latest: body.latest, events: body.events.filter(isConfigEvent) }
   }
 }

@@ -51,3 +51,22 @@ test('publishing while Redis is unreachable reports false instead of throwing', 
     await pub.close()
   }
 })
+
+test('publishes during an outage share one ready listener and leave none behind', async () => {
+  const warnings: string[] = []
+  const onWarning = (w: Error) => warnings.push(w.name)
+  process.on('warning', onWarning)
+  const pub = new NoticePublisher(connectRedis('redis://127.0.0.1:1'))
+  try {
+    for (let round = 0; round < 3; round++) {
+      const pending = Array.from({ length: 30 }, (_, i) => pub.publish({ type: 'commit', version: round * 30 + i }))
+      assert.ok(pub.pendingReadyListeners <= 1, `${pub.pendingReadyListeners} ready listeners while waiting`)
+      assert.deepEqual(new Set(await Promise.all(pending)), new Set([false]))
+      assert.equal(pub.pendingReadyListeners, 0, 'no ready listener left after the wait')
+    }
+    assert.ok(!warnings.includes('MaxListenersExceededWarning'), warnings.join(', '))
+  } finally {
+    process.off('warning', onWarning)
+    await pub.close()
+  }
+})

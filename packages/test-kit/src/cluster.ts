@@ -139,8 +139,9 @@ export class TestCluster {
     return fresh
   }
 
-  async restartControlPlane(): Promise<ControlPlaneProcess> {
-    this.cp = await this.control.restart()
+  /** Restarts the (killed or stopped) control plane on the same ports, optionally on another database. */
+  async restartControlPlane(opts: { databaseUrl?: string } = {}): Promise<ControlPlaneProcess> {
+    this.cp = await ControlPlaneProcess.start({ ...this.control.opts, ...opts })
     this.started.push(this.cp)
     return this.cp
   }

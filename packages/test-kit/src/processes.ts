@@ -243,6 +243,8 @@ export async function getJson<T = Record<string, unknown>>(url: string, timeoutM
 export interface ConfigStatus {
   config_version: number
   config_hash: string
+  /** The cluster epoch (absent on a data plane that booted from an old cache file). */
+  config_epoch?: string
 }
 
 export interface DataPlaneStatus extends ConfigStatus {

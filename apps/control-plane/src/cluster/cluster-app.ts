@@ -2,11 +2,14 @@
 // entity, version and hash), `GET /v1/events?after=V` (outbox rows after V, oldest first;
 // 410 when V is older than the retained outbox) and `GET /status` (newest version and hash).
 // Every endpoint but /status requires `Authorization: Bearer <SWITCHYARD_CLUSTER_TOKEN>`.
+// Every answer carries the database's cluster `epoch`: versions compare only within one.
 
-import { configHash } from '@switchyard/cluster'
 import type { Store } from '@switchyard/db'
 import express, { type Express, type NextFunction, type Request, type Response } from 'express'
 import { timingSafeEqual } from 'node:crypto'
+import { SnapshotCache, StatusCache } from './snapshot-cache.js'
+
+export { SnapshotCache, StatusCache }
 
 /** Most events one page carries; the follower asks again until it is caught up. */
 export const EVENTS_PAGE_SIZE = 1000
@@ -17,23 +20,8 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected)
 }
 
-/** Caches the hash of the newest snapshot per version: a status poll must not reread everything. */
-export class StatusCache {
-  private cached: { version: number; hash: string } | undefined
-
-  constructor(private readonly store: Store) {}
-
-  async current(): Promise<{ config_version: number; config_hash: string }> {
-    const version = await this.store.latestVersion()
-    if (!this.cached || this.cached.version !== version) {
-      const snap = await this.store.snapshot()
-      this.cached = { version: snap.version, hash: configHash(snap.entities) }
-    }
-    return { config_version: this.cached.version, config_hash: this.cached.hash }
-  }
-}
-
-export function createClusterApp(store: Store, token: string, status: StatusCache): Express {
+export function createClusterApp(store: Store, token: string, snapshots: SnapshotCache = new SnapshotCache(store)): Express {
+  const status = new StatusCache(snapshots)
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
@@ -56,8 +44,8 @@ export function createClusterApp(store: Store, token: string, status: StatusCach
 
   app.get('/v1/snapshot', async (_req, res, next) => {
     try {
-      const snap = await store.snapshot()
-      res.json({ version: snap.version, hash: configHash(snap.entities), entities: snap.entities })
+      const snap = await snapshots.current()
+      res.type('application/json').send(snap.body)
     } catch (err) {
       next(err)
     }
@@ -70,14 +58,14 @@ export function createClusterApp(store: Store, token: string, status: StatusCach
         res.status(400).json({ message: "'after' must be a non-negative integer" })
         return
       }
-      const [latest, oldest] = await Promise.all([store.latestVersion(), store.oldestVersion()])
+      const [{ epoch, version: latest }, oldest] = await Promise.all([store.head(), store.oldestVersion()])
       // Events after `after` are complete only if the next one is still retained.
       if (after < latest && oldest > after + 1) {
-        res.status(410).json({ message: `version ${after} is older than the retained outbox`, oldest })
+        res.status(410).json({ message: `version ${after} is older than the retained outbox`, oldest, epoch })
         return
       }
       const events = after >= latest ? [] : await store.eventsAfter(after, EVENTS_PAGE_SIZE)
-      res.json({ latest, events })
+      res.json({ epoch, latest, events })
     } catch (err) {
       next(err)
     }
