@@ -24,6 +24,12 @@ export function parseCooldown(value: string | undefined): number {
 }
 
 export function loadDataPlaneConfig(env: NodeJS.ProcessEnv = process.env): DataPlaneConfig {
+  // This entry point is only ever a data plane: a control_plane or traditional node started
+  // here by mistake would proxy without an Admin API and follow a control plane it should be.
+  const role = env['KONG_ROLE']
+  if (role !== 'data_plane') {
+    throw new Error(`KONG_ROLE must be data_plane for the data-plane entry point, got ${role === undefined ? 'nothing' : `'${role}'`}`)
+  }
   const controlPlane = env['KONG_CLUSTER_CONTROL_PLANE']
   const clusterToken = env['SWITCHYARD_CLUSTER_TOKEN']
   if (!controlPlane) throw new Error('KONG_CLUSTER_CONTROL_PLANE is required for KONG_ROLE=data_plane')
