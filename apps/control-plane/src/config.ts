@@ -1,6 +1,7 @@
 // The control plane's configuration, from Kong's environment variable names plus ours.
 // The only module of this app that reads process.env.
 
+import { isOn, loadClusterTls, type ClusterTls } from '@switchyard/cluster'
 import { postgresUrlFromParts } from '@switchyard/db'
 import { parseLogLevel, type LevelName } from '@switchyard/log'
 import { parseListen, type Listen } from '@switchyard/server'
@@ -17,6 +18,10 @@ export interface ControlPlaneConfig {
   /** `traditional` (Admin API only) or `control_plane` (plus cluster endpoints and Redis). */
   role: 'traditional' | 'control_plane'
   clusterListen: Listen | undefined
+  /** The shared cluster certificate: the cluster listener serves HTTPS and asks for it back. */
+  clusterTls: ClusterTls | undefined
+  /** SWITCHYARD_CLUSTER_PLAIN_HTTP=on: serve the cluster listener without TLS (trusted networks only). */
+  clusterPlainHttp: boolean
 }
 
 /** Postgres from DATABASE_URL, or from KONG_PG_* when KONG_PG_HOST or KONG_DATABASE=postgres is set. */
@@ -44,5 +49,7 @@ export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): Co
     clusterToken: env['SWITCHYARD_CLUSTER_TOKEN'],
     role: env['KONG_ROLE'] === 'control_plane' ? 'control_plane' : 'traditional',
     clusterListen: parseListen(env['KONG_CLUSTER_LISTEN'], '0.0.0.0:8005'),
+    clusterTls: loadClusterTls(env['KONG_CLUSTER_CERT'], env['KONG_CLUSTER_CERT_KEY']),
+    clusterPlainHttp: isOn(env['SWITCHYARD_CLUSTER_PLAIN_HTTP']),
   }
 }

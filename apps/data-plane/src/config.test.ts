@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import { spawnNode } from '@switchyard/test-kit'
 import { loadDataPlaneConfig } from './config.js'
 
-const BASE = { KONG_CLUSTER_CONTROL_PLANE: '127.0.0.1:8005', SWITCHYARD_CLUSTER_TOKEN: 't' }
+const BASE = { KONG_CLUSTER_CONTROL_PLANE: '127.0.0.1:8005', SWITCHYARD_CLUSTER_TOKEN: 't', SWITCHYARD_CLUSTER_PLAIN_HTTP: 'on' }
 
 test('KONG_ROLE must be data_plane', () => {
   assert.equal(loadDataPlaneConfig({ ...BASE, KONG_ROLE: 'data_plane' }).controlPlane, '127.0.0.1:8005')
@@ -27,4 +27,18 @@ test('the entry point started with another role exits 1 with the reason, before 
   const line = proc.lines.find((l) => typeof l.msg === 'string' && l.msg.includes('KONG_ROLE must be data_plane'))
   assert.ok(line, proc.output())
   assert.equal(line['level'], 60)
+})
+
+test('the cluster link is TLS unless plain HTTP is asked for', () => {
+  const { SWITCHYARD_CLUSTER_PLAIN_HTTP: _plain, ...noTls } = BASE
+  assert.throws(() => loadDataPlaneConfig({ ...noTls, KONG_ROLE: 'data_plane' }), /KONG_CLUSTER_CERT and KONG_CLUSTER_CERT_KEY are required/)
+  assert.throws(
+    () => loadDataPlaneConfig({ ...noTls, KONG_ROLE: 'data_plane', KONG_CLUSTER_CERT: '/nonexistent.crt' }),
+    /must be set together/
+  )
+  assert.throws(
+    () => loadDataPlaneConfig({ ...noTls, KONG_ROLE: 'data_plane', KONG_CLUSTER_CERT: '/nonexistent.crt', KONG_CLUSTER_CERT_KEY: '/nonexistent.key' }),
+    /KONG_CLUSTER_CERT: cannot read \/nonexistent.crt: ENOENT/
+  )
+  assert.equal(loadDataPlaneConfig({ ...BASE, KONG_ROLE: 'data_plane' }).clusterTls, undefined)
 })

@@ -1,6 +1,7 @@
 // The data plane's configuration, from Kong's environment variable names plus ours.
 // The only module of this app that reads process.env.
 
+import { isOn, loadClusterTls, type ClusterTls } from '@switchyard/cluster'
 import { parseLogLevel, type LevelName } from '@switchyard/log'
 import { parseListen, type Listen } from '@switchyard/server'
 
@@ -11,6 +12,8 @@ export interface DataPlaneConfig {
   controlPlane: string
   redisUrl: string | undefined
   clusterToken: string
+  /** The shared cluster certificate: the control plane must present it, and we present it back. */
+  clusterTls: ClusterTls | undefined
   cacheFile: string
   logLevel: LevelName
   /** Half-open recovery cooldown for passive-only upstreams, ms (0 = off). */
@@ -34,12 +37,17 @@ export function loadDataPlaneConfig(env: NodeJS.ProcessEnv = process.env): DataP
   const clusterToken = env['SWITCHYARD_CLUSTER_TOKEN']
   if (!controlPlane) throw new Error('KONG_CLUSTER_CONTROL_PLANE is required for KONG_ROLE=data_plane')
   if (!clusterToken) throw new Error('SWITCHYARD_CLUSTER_TOKEN is required for KONG_ROLE=data_plane')
+  const clusterTls = loadClusterTls(env['KONG_CLUSTER_CERT'], env['KONG_CLUSTER_CERT_KEY'])
+  if (!clusterTls && !isOn(env['SWITCHYARD_CLUSTER_PLAIN_HTTP'])) {
+    throw new Error('KONG_CLUSTER_CERT and KONG_CLUSTER_CERT_KEY are required for KONG_ROLE=data_plane (or SWITCHYARD_CLUSTER_PLAIN_HTTP=on)')
+  }
   return {
     proxyListen: parseListen(env['KONG_PROXY_LISTEN'], '0.0.0.0:8000')!,
     statusListen: parseListen(env['KONG_STATUS_LISTEN'], '127.0.0.1:8100'),
     controlPlane,
     redisUrl: env['REDIS_URL'],
     clusterToken,
+    clusterTls,
     cacheFile: env['SWITCHYARD_CACHE_FILE'] ?? './.data/data-plane-config.json',
     logLevel: parseLogLevel(env['KONG_LOG_LEVEL']),
     halfOpenMs: parseCooldown(env['SWITCHYARD_HALF_OPEN_COOLDOWN_MS']),

@@ -36,7 +36,7 @@ export class DataPlaneNode {
     private readonly config: DataPlaneConfig,
     private readonly log: Logger
   ) {
-    this.client = new ClusterClient(config.controlPlane, config.clusterToken)
+    this.client = new ClusterClient(config.controlPlane, config.clusterToken, config.clusterTls)
     this.plugins = createPluginAccess({ state: this.state, log })
     // Without Redis (a single data plane for development) health stays node-local.
     this.healthStore = config.redisUrl ? new RedisHealthStore({ url: config.redisUrl }) : new MemoryHealthStore()
@@ -142,6 +142,7 @@ export class DataPlaneNode {
     for (const t of this.timers) clearTimeout(t)
     if (this.cacheTimer) clearTimeout(this.cacheTimer)
     await this.subscriber?.close()
+    this.client.close()
     await this.health?.stop()
     await this.healthStore.close()
     await this.lease.close()

@@ -2,15 +2,17 @@
 
 import type { Logger } from '@switchyard/log'
 import type { Server } from 'node:http'
+import https from 'node:https'
 import type { Listen } from './listen-address.js'
 
 /** Resolves once `server` listens on `where`; rejects on a bind error (port in use, …). */
-export function listen(server: Server, where: Listen, what: string, log: Logger): Promise<void> {
+export function listen(server: Server | https.Server, where: Listen, what: string, log: Logger): Promise<void> {
+  const scheme = server instanceof https.Server ? 'https' : 'http'
   return new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(where.port, where.host, () => {
       server.off('error', reject)
-      log.info({ host: where.host, port: where.port }, `${what} listening on http://${where.host}:${where.port}`)
+      log.info({ host: where.host, port: where.port }, `${what} listening on ${scheme}://${where.host}:${where.port}`)
       resolve()
     })
   })

@@ -13,6 +13,7 @@ import {
   DataPlaneProcess,
   RedisServerProcess,
   waitFor,
+  type CertFiles,
   type ConfigStatus,
   type DataPlaneStatus,
 } from './processes.js'
@@ -76,7 +77,11 @@ export class TestCluster {
   readonly dir: string
   private dpCount = 0
 
-  constructor(readonly name = 'cluster') {
+  constructor(
+    readonly name = 'cluster',
+    /** The shared cluster certificate for every node; plain HTTP without. */
+    readonly tls?: CertFiles
+  ) {
     this.dir = mkdtempSync(join(tmpdir(), `switchyard-${name}-`))
   }
 
@@ -97,6 +102,7 @@ export class TestCluster {
       databaseUrl: db.url,
       redisUrl: redis.url,
       token: this.token,
+      tls: this.tls,
     })
     this.started.push(this.cp)
   }
@@ -123,6 +129,7 @@ export class TestCluster {
       controlPlane: this.control.clusterAddress,
       redisUrl: this.redisServer.url,
       token: this.token,
+      tls: this.tls,
       cacheFile: join(this.dir, `dp${n}`, 'config-cache.json'),
     })
     this.started.push(dp)

@@ -14,6 +14,7 @@ export {
   sleep,
   spawnNode,
   waitFor,
+  type CertFiles,
   type ConfigStatus,
   type ControlPlaneOptions,
   type DataPlaneOptions,
@@ -23,4 +24,5 @@ export {
 } from './processes.js'
 export { AdminClient, TestCluster, runBounded, type AdminResponse } from './cluster.js'
 export { querySql } from './sql.js'
+export { generateCert } from './certs.js'
 export { startGateway, type GatewayProcess } from './gateway.js'

@@ -4,7 +4,9 @@
 // Every endpoint but /status requires `Authorization: Bearer <SWITCHYARD_CLUSTER_TOKEN>`.
 // Every answer carries the database's cluster `epoch`: versions compare only within one.
 
+import { isClusterPeer, type ClusterTls } from '@switchyard/cluster'
 import type { Store } from '@switchyard/db'
+import type { TLSSocket } from 'node:tls'
 import express, { type Express, type NextFunction, type Request, type Response } from 'express'
 import { timingSafeEqual } from 'node:crypto'
 import { SnapshotCache, StatusCache } from './snapshot-cache.js'
@@ -20,8 +22,16 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected)
 }
 
-export function createClusterApp(store: Store, token: string, snapshots: SnapshotCache = new SnapshotCache(store)): Express {
+export interface ClusterAppOptions {
+  /** Served over HTTPS with this shared certificate: clients must present it too. */
+  tls?: ClusterTls | undefined
+  snapshots?: SnapshotCache
+}
+
+export function createClusterApp(store: Store, token: string, opts: ClusterAppOptions = {}): Express {
+  const snapshots = opts.snapshots ?? new SnapshotCache(store)
   const status = new StatusCache(snapshots)
+  const tls = opts.tls
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
@@ -35,6 +45,11 @@ export function createClusterApp(store: Store, token: string, snapshots: Snapsho
   })
 
   app.use((req: Request, res: Response, next: NextFunction) => {
+    // Shared mode: only a node holding the cluster certificate gets config, token or not.
+    if (tls && !isClusterPeer((req.socket as TLSSocket).getPeerCertificate?.(), tls)) {
+      res.status(401).json({ message: 'Unauthorized: the cluster certificate is required' })
+      return
+    }
     if (!tokenMatches(req.headers.authorization, token)) {
       res.status(401).json({ message: 'Unauthorized' })
       return
