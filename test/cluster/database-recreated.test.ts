@@ -13,7 +13,8 @@ import { spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { ADMIN_PG_URL, TestCluster, createTestDatabase, querySql, sleep, waitFor, type AdminClient, type TestDatabase } from '@switchyard/test-kit'
+import { ADMIN_PG_URL, TestCluster, createTestDatabase, querySql, type AdminClient, type TestDatabase } from '@switchyard/test-kit'
+import { UpstreamWriter, stopBackgroundWork } from './fixtures.js'
 
 const cluster = new TestCluster('db-recreated')
 const extraDbs: TestDatabase[] = []
@@ -22,54 +23,10 @@ before(async () => {
   await cluster.start(3)
 })
 after(async () => {
+  await stopBackgroundWork()
   await cluster.cleanup()
   await Promise.all(extraDbs.map((d) => d.drop().catch(() => {})))
 })
-
-/** Upstream writes from `concurrency` loops until stopped; keeps the names answered 2xx. */
-class UpstreamWriter {
-  readonly acked: string[] = []
-  failed = 0
-  private running = false
-  private loops: Promise<void>[] = []
-  private n = 0
-
-  constructor(
-    private readonly admin: () => AdminClient,
-    private readonly prefix: string,
-    private readonly concurrency = 3
-  ) {}
-
-  start(): this {
-    this.running = true
-    this.loops = Array.from({ length: this.concurrency }, () => this.loop())
-    return this
-  }
-
-  private async loop(): Promise<void> {
-    while (this.running) {
-      const name = `${this.prefix}-${this.n++}`
-      try {
-        const r = await this.admin().request('POST', '/upstreams', { name, slots: 100 + (this.n % 50) })
-        if (r.status === 201) this.acked.push(name)
-        else this.failed++
-      } catch {
-        this.failed++
-        await sleep(50)
-      }
-    }
-  }
-
-  async writes(n: number): Promise<void> {
-    const target = this.acked.length + n
-    await waitFor(`${n} acknowledged writes`, () => this.acked.length >= target, 15_000)
-  }
-
-  async stop(): Promise<void> {
-    this.running = false
-    await Promise.all(this.loops)
-  }
-}
 
 async function upstreamNames(admin: AdminClient): Promise<Set<string>> {
   const names = new Set<string>()

@@ -43,6 +43,7 @@ const healthStore =
 const cp = await createControlPlane({
   healthStore,
   databaseUrl: config.databaseUrl,
+  postgres: config.postgres,
   dataDir: config.dataDir,
   log,
   onCommit: (events) => publisher?.committed(events),
@@ -78,7 +79,7 @@ if (config.role === 'control_plane' && config.clusterListen) {
   if (!tls) log.warn({}, 'cluster listener serves plain HTTP (SWITCHYARD_CLUSTER_PLAIN_HTTP=on)')
   await listen(cluster, config.clusterListen, 'cluster endpoints', log)
 }
-log.info({ role: config.role, database: cp.database.kind }, 'control plane started')
+log.info({ role: config.role, database: cp.database.kind, database_tls: cp.database.tls }, 'control plane started')
 
 const shutdown = async () => {
   await publisher?.close()

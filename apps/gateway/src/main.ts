@@ -38,6 +38,7 @@ const cp = await createControlPlane({
   healthStore,
   metricsScrape: () => scrape(),
   databaseUrl: config.databaseUrl,
+  postgres: config.postgres,
   dataDir: config.dataDir,
   log,
   onCommit: (events) => {

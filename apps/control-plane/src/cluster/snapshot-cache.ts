@@ -22,8 +22,19 @@ export class SnapshotCache {
 
   constructor(private readonly store: Store) {}
 
+  /**
+   * The snapshot of the database's head. When the database cannot be read, the last one built
+   * is served (data planes booting during a Postgres outage still get the last known config);
+   * without one, the error propagates.
+   */
   async current(): Promise<CachedSnapshot> {
-    const head = await this.store.head()
+    let head: { epoch: string; version: number }
+    try {
+      head = await this.store.head()
+    } catch (err) {
+      if (this.cached) return this.cached
+      throw err
+    }
     // Two rounds at most: a build already running may predate the head we just read.
     for (let round = 0; round < 2; round++) {
       const c = this.cached
