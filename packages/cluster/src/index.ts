@@ -8,6 +8,7 @@ export { CONFIG_CHANNEL, HEALTH_CHANNEL, parseNotice, formatNotice, isEpoch, typ
 export { connectRedis, NoticePublisher, NoticeSubscriber, type NoticeSubscriberEvents } from './redis-notices.js'
 export { ConfigFollower, isConfigEvent, type EventsPage, type FollowerSource, type FollowerTarget, type FollowerHooks } from './follower.js'
 export { ClusterClient } from './cluster-client.js'
+export { sentinelOptions, redactRedisUrl } from './redis-url.js'
 export { CLUSTER_SERVER_NAME, isClusterPeer, isOn, loadClusterTls, type ClusterTls } from './cluster-tls.js'
 export { readCacheFile, writeCacheFile } from './cache-file.js'
 export {

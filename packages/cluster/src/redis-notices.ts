@@ -4,6 +4,7 @@
 
 import { Redis } from 'ioredis'
 import { CONFIG_CHANNEL, formatNotice, parseNotice, type Notice } from './notices.js'
+import { sentinelOptions } from './redis-url.js'
 
 /**
  * Backoff between reconnect attempts, capped. The cap bounds how long a node stays deaf after
@@ -15,13 +16,11 @@ const retryStrategy = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 
 /** How long a publish waits for a connection that is not ready before giving up. */
 const READY_WAIT_MS = 1000
 
+/** A connection for REDIS_URL: redis://, rediss://, with user:password (ACL), or Sentinel. */
 export function connectRedis(url: string): Redis {
-  const redis = new Redis(url, {
-    retryStrategy,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    lazyConnect: false,
-  })
+  const base = { retryStrategy, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false }
+  const sentinel = sentinelOptions(url)
+  const redis = sentinel ? new Redis({ ...sentinel, ...base }) : new Redis(url, base)
   // Errors are reported through the caller's status; an unhandled 'error' would crash us.
   redis.on('error', () => {})
   return redis

@@ -25,5 +25,6 @@ export {
 export { AdminClient, TestCluster, runBounded, type AdminResponse } from './cluster.js'
 export { querySql } from './sql.js'
 export { generateCert } from './certs.js'
+export { RedisSentinelSetup, SENTINEL_MASTER } from './redis-sentinel.js'
 export { PostgresServer, type PostgresServerOptions } from './postgres-server.js'
 export { startGateway, type GatewayProcess } from './gateway.js'

@@ -499,12 +499,13 @@ export class RedisServerProcess {
     readonly proc: ChildHandle
   ) {}
 
-  static async start(port?: number): Promise<RedisServerProcess> {
+  /** `extraArgs` go on the command line, e.g. `['--replicaof', '127.0.0.1', '6379']`. */
+  static async start(port?: number, extraArgs: string[] = []): Promise<RedisServerProcess> {
     const bin = redisServerBinary()
     const p = port ?? (await freePort())
     const child = spawn(
       bin,
-      ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
+      ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning', ...extraArgs],
       // Nothing is persisted; the directory only matters if someone asks it to save.
       { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmpdir() }
     )
