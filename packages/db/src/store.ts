@@ -110,6 +110,22 @@ export class Store {
     return { epoch: row.epoch, version: row.version === null ? 0 : Number(row.version) }
   }
 
+  /** Epoch, newest and oldest retained version in one round trip (the events endpoint's check). */
+  async outboxBounds(): Promise<OutboxHead & { oldest: number }> {
+    const rows = await this.q.execute(
+      sql`select e.epoch::text as epoch, (select max(version) from config_events) as version,
+                 (select min(version) from config_events) as oldest
+          from cluster_epoch e limit 1`
+    )
+    const row = (rows as unknown as { rows: { epoch: string; version: string | number | null; oldest: string | number | null }[] }).rows[0]
+    if (!row) throw new Error('cluster_epoch has no row: migrations incomplete')
+    return {
+      epoch: row.epoch,
+      version: row.version === null ? 0 : Number(row.version),
+      oldest: row.oldest === null ? 0 : Number(row.oldest),
+    }
+  }
+
   /**
    * Starts a new epoch: every follower reloads a snapshot. Called when a control plane cannot
    * rule out that versions went backwards (a restored backup reuses the old epoch).

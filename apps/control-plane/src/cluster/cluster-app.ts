@@ -22,6 +22,38 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected)
 }
 
+/** How long a page stays shared; also bounds how long a backup restored in place could serve one. */
+const PAGE_TTL_MS = 1000
+const PAGES_KEPT = 64
+
+/**
+ * Serialised events pages shared by every follower asking for the same range: after a commit,
+ * all followers ask `after=V` at once, and one database read and one JSON.stringify answer
+ * them all. Keyed by the head each request read itself (epoch and newest version, read after
+ * the request arrived), so a shared page always reaches what that request was told exists.
+ */
+class EventsPageCache {
+  private readonly pages = new Map<string, { at: number; body: Promise<string> }>()
+
+  constructor(private readonly store: Store) {}
+
+  get(epoch: string, after: number, latest: number): Promise<string> {
+    const key = `${epoch}:${after}:${latest}`
+    const now = Date.now()
+    const hit = this.pages.get(key)
+    if (hit && now - hit.at < PAGE_TTL_MS) return hit.body
+    const body = this.store.eventsAfter(after, EVENTS_PAGE_SIZE).then((events) => JSON.stringify({ epoch, latest, events }))
+    // A failed read is not kept: the next request tries again.
+    body.catch(() => this.pages.delete(key))
+    this.pages.set(key, { at: now, body })
+    for (const k of this.pages.keys()) {
+      if (this.pages.size <= PAGES_KEPT) break
+      this.pages.delete(k)
+    }
+    return body
+  }
+}
+
 export interface ClusterAppOptions {
   /** Served over HTTPS with this shared certificate: clients must present it too. */
   tls?: ClusterTls | undefined
@@ -32,6 +64,7 @@ export function createClusterApp(store: Store, token: string, opts: ClusterAppOp
   const snapshots = opts.snapshots ?? new SnapshotCache(store)
   const status = new StatusCache(snapshots)
   const tls = opts.tls
+  const pages = new EventsPageCache(store)
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
@@ -73,14 +106,17 @@ export function createClusterApp(store: Store, token: string, opts: ClusterAppOp
         res.status(400).json({ message: "'after' must be a non-negative integer" })
         return
       }
-      const [{ epoch, version: latest }, oldest] = await Promise.all([store.head(), store.oldestVersion()])
+      const { epoch, version: latest, oldest } = await store.outboxBounds()
       // Events after `after` are complete only if the next one is still retained.
       if (after < latest && oldest > after + 1) {
         res.status(410).json({ message: `version ${after} is older than the retained outbox`, oldest, epoch })
         return
       }
-      const events = after >= latest ? [] : await store.eventsAfter(after, EVENTS_PAGE_SIZE)
-      res.json({ epoch, latest, events })
+      if (after >= latest) {
+        res.json({ epoch, latest, events: [] })
+        return
+      }
+      res.type('application/json').send(await pages.get(epoch, after, latest))
     } catch (err) {
       next(err)
     }
