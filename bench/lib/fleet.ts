@@ -258,6 +258,7 @@ export async function runFleet(opts: FleetOptions): Promise<void> {
   // uses, so its outbox event (and version) can be found afterwards.
   const acks: Array<{ key: string; at: number }> = []
   const burstCpu = cpuSeconds(cpPid)
+  const benchCpu = process.cpuUsage()
   const burstStart = performance.now()
   let refused = 0
   await bounded(opts.burst, opts.concurrency, async (k) => {
@@ -272,6 +273,8 @@ export async function runFleet(opts: FleetOptions): Promise<void> {
   })
   const burstS = (performance.now() - burstStart) / 1000
   const burstCpuS = cpuSeconds(cpPid) - burstCpu
+  const benchCpuUsed = process.cpuUsage(benchCpu)
+  const benchCpuS = (benchCpuUsed.user + benchCpuUsed.system) / 1e6
 
   // Versions of the burst's writes, from the outbox.
   const versionOf = new Map<string, number>()
@@ -325,5 +328,6 @@ fifty followers: ${cluster.dataPlanes.length} data-plane processes + ${inProcess
   burst       ${acks.length} weight PATCHes answered 2xx (${refused} refused), ${opts.concurrency} in flight, ${burstS.toFixed(1)} s (${(acks.length / burstS).toFixed(0)} writes/s)
   latency     2xx → all ${opts.followers} followers at the write's version: p50 ${ms(quantile(latencies, 0.5))}  p99 ${ms(p99)}  max ${ms(latencies[latencies.length - 1] ?? NaN)} (${latencies.length} writes; target p99 < 200 ms: ${p99 < 200 ? 'met' : 'NOT met'})
   cp CPU      ${((burstCpuS * 1000) / Math.max(1, acks.length)).toFixed(2)} ms per write during the burst (compare with the 3-data-plane run above)
+  bench CPU   this process (the ${inProcess} in-process followers, the writers, the pollers) used ${benchCpuS.toFixed(1)} CPU-s in the ${burstS.toFixed(1)} s burst (${((100 * benchCpuS) / burstS).toFixed(0)} % of one core): near 100 % means the measurement itself waited for CPU
   check       followers without the last version after 30 s: ${missing}; data planes on the control plane's hash: ${dpStatuses.every((s) => s.config_hash === final.config_hash) ? 'yes' : 'NO'}`)
 }
