@@ -17,7 +17,12 @@
 // Writes are sequential and each has exactly one version (checked during warm-up and at the
 // end), so write k of the run is version v0 + k. Only prints: no pass/fail on the numbers.
 //
+// Then the fifty-followers phase (bench/lib/fleet.ts): 10,000 targets, in-process followers up
+// to 50 in all, everyone to a snapshot at once, a burst of 1,000 writes.
+//
 // Env: BENCH_PROPAGATION_WRITES (500), BENCH_PROPAGATION_DATA_PLANES (3), BENCH_PROPAGATION_POLL_GAP_MS (1),
+// BENCH_PROPAGATION_FOLLOWERS (50; 0 skips the phase), BENCH_PROPAGATION_TARGETS (10000),
+// BENCH_PROPAGATION_BURST (1000), BENCH_PROPAGATION_BURST_CONCURRENCY (10),
 // BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres), REDIS_URL (redis://127.0.0.1:6379).
 // The cluster shares Redis's `switchyard:config` channel with any other cluster on that server;
 // a foreign notice costs one extra no-op catch-up, no wrong config.
@@ -37,6 +42,8 @@ import {
   type NodeStatus,
 } from '../scripts/cluster.ts'
 import { dropDatabase, ensureDatabase, withDatabase } from '../scripts/lib/postgres-admin.ts'
+import { cpuSeconds, runFleet } from './lib/fleet.ts'
+import { execSync } from 'node:child_process'
 
 const WRITES = Number(process.env['BENCH_PROPAGATION_WRITES'] ?? 500)
 const DATA_PLANES = Number(process.env['BENCH_PROPAGATION_DATA_PLANES'] ?? 3)
@@ -49,7 +56,11 @@ const INITIAL_TARGETS = 10
 /** One write not seen everywhere by then is a timeout; too many of them end the run. */
 const WRITE_TIMEOUT_MS = 5000
 const MAX_TIMEOUTS = 5
-const WATCHDOG_MS = 180_000
+const WATCHDOG_MS = 600_000
+const FOLLOWERS = Number(process.env['BENCH_PROPAGATION_FOLLOWERS'] ?? 50)
+const FLEET_TARGETS = Number(process.env['BENCH_PROPAGATION_TARGETS'] ?? 10_000)
+const BURST = Number(process.env['BENCH_PROPAGATION_BURST'] ?? 1000)
+const BURST_CONCURRENCY = Number(process.env['BENCH_PROPAGATION_BURST_CONCURRENCY'] ?? 10)
 const UPSTREAM = 'bench-propagation'
 
 // ---------------------------------------------------------------------------------------------
@@ -262,10 +273,11 @@ async function main(): Promise<void> {
   databaseCreated = true
 
   const ports = await freePorts(2 + 2 * DATA_PLANES)
+  const clusterToken = randomBytes(24).toString('base64url')
   const cluster = await startLocalCluster({
     databaseUrl,
     redisUrl: REDIS_URL,
-    clusterToken: randomBytes(24).toString('base64url'),
+    clusterToken,
     host: '127.0.0.1',
     adminPort: ports[0]!,
     clusterPort: ports[1]!,
@@ -306,6 +318,7 @@ async function main(): Promise<void> {
   const byKind = { patch: [] as number[], create: [] as number[] }
   let alreadyApplied = 0
   let timeouts = 0
+  const cpuAtStart = cpuSeconds(cluster.controlPlane.pid)
   const t0 = performance.now()
   for (let k = 1; k <= WRITES; k++, n++) {
     const ackAt = await write(cluster, n)
@@ -323,11 +336,11 @@ async function main(): Promise<void> {
     byKind[writeFor(n).kind].push(latency)
   }
   const elapsedS = (performance.now() - t0) / 1000
+  const cpCpuMsPerWrite = ((cpuSeconds(cluster.controlPlane.pid) - cpuAtStart) * 1000) / WRITES
   await watcher.stop()
 
   const final = await converged(cluster, 10_000)
   const versionsOk = final.config_version === v0 + WRITES
-  await cluster.stop()
 
   const sorted = [...samples].sort((a, b) => a - b)
   const lower = [...lowerBounds].sort((a, b) => a - b)
@@ -347,8 +360,24 @@ propagation: Admin API 2xx → all ${DATA_PLANES} data planes report the write's
   target     p99 < ${TARGET_P99_MS} ms: ${p99 < TARGET_P99_MS ? 'met' : 'NOT met'}
   error      the true latency is at least p50 ${ms(quantile(lower, 0.5))}  p99 ${ms(quantile(lower, 0.99))}  max ${ms(lower[lower.length - 1] ?? NaN)}
              (previous poll's send); polls ${POLL_GAP_MS} ms apart, /status round trip p50 ${ms(quantile(rtt, 0.5))}, p99 ${ms(quantile(rtt, 0.99))} (${rtt.length} polls, ${watcher.errors} failed)
+  cp CPU     ${cpCpuMsPerWrite.toFixed(2)} ms per write (sequential writes, ${DATA_PLANES} data planes)
   check      final versions ${versionsOk ? 'advanced one per write' : `OFF: control plane at ${final.config_version}, expected ${v0 + WRITES}`}; all hashes equal ${final.config_hash}`)
   if (!versionsOk) process.exitCode = 1
+  if (FOLLOWERS > 0) {
+    await runFleet({
+      cluster,
+      databaseUrl,
+      token: clusterToken,
+      redisUrl: REDIS_URL,
+      followers: FOLLOWERS,
+      targets: FLEET_TARGETS,
+      burst: BURST,
+      concurrency: BURST_CONCURRENCY,
+    })
+  }
+  // Other agents share this machine's CPU: the load average says how much.
+  console.log(`  load       ${execSync('uptime').toString().trim()}`)
+  await cluster.stop()
 }
 
 main()

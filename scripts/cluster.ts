@@ -197,6 +197,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     REDIS_URL: options.redisUrl,
     SWITCHYARD_CLUSTER_TOKEN: options.clusterToken,
     KONG_LOG_LEVEL: options.logLevel,
+    // Every listener is on this machine's loopback; a real deployment sets KONG_CLUSTER_CERT.
+    SWITCHYARD_CLUSTER_PLAIN_HTTP: 'on',
   }
 
   function launch(name: string, script: string, env: NodeJS.ProcessEnv): Managed {

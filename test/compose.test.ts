@@ -205,6 +205,8 @@ test('ports: control plane fixed on loopback, data planes scalable', () => {
     assert.equal(hostPort(e), undefined, `data-plane port ${JSON.stringify(e)} fixes a host port: --scale would fail`)
   }
   assert.equal(services['data-plane']!['container_name'], undefined, 'a container_name prevents scaling')
+  const status = dpPorts.find((e) => containerPort(e) === port(env('data-plane')['KONG_STATUS_LISTEN']!))
+  assert.match(String(status), /^127\.0\.0\.1:/, 'the status port serves /metrics: loopback only on the host')
 })
 
 test('prometheus scrapes the control plane and every data plane replica', () => {

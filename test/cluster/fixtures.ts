@@ -3,7 +3,7 @@
 // plain keep-alive HTTP client for proxy requests.
 
 import http from 'node:http'
-import { sleep, type AdminClient, type UpstreamServer } from '@switchyard/test-kit'
+import { sleep, waitFor, type AdminClient, type UpstreamServer } from '@switchyard/test-kit'
 
 /** An upstream with the given servers as targets, a service pointing at it and a route. */
 export async function proxiedRoute(
@@ -39,6 +39,7 @@ const writers = new Set<BackgroundWriter>()
 export async function stopBackgroundWork(): Promise<void> {
   await Promise.all([...writers].map((w) => w.stop()))
   await Promise.all([...loads].map((l) => l.stop()))
+  await Promise.all([...upstreamWriters].map((w) => w.stop()))
   agent.destroy()
 }
 
@@ -225,3 +226,63 @@ export class ProxyLoad {
 }
 
 const loads = new Set<ProxyLoad>()
+
+/**
+ * Upstream creations from `concurrency` loops until stopped; keeps the names answered 2xx, and
+ * every other answer with how long it took (a database fault must answer, not hang).
+ */
+export class UpstreamWriter {
+  readonly acked: string[] = []
+  failed = 0
+  readonly refusals: { status: number; body: unknown; ms: number }[] = []
+  private running = false
+  private loops: Promise<void>[] = []
+  private n = 0
+
+  constructor(
+    private readonly admin: () => AdminClient,
+    private readonly prefix: string,
+    private readonly concurrency = 3
+  ) {}
+
+  start(): this {
+    this.running = true
+    upstreamWriters.add(this)
+    this.loops = Array.from({ length: this.concurrency }, () => this.loop())
+    return this
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      const name = `${this.prefix}-${this.n++}`
+      const t0 = performance.now()
+      try {
+        const r = await this.admin().request('POST', '/upstreams', { name, slots: 100 + (this.n % 50) })
+        if (r.status === 201) this.acked.push(name)
+        else {
+          this.failed++
+          if (this.refusals.length < 1000) this.refusals.push({ status: r.status, body: r.body, ms: performance.now() - t0 })
+          await sleep(20)
+        }
+      } catch (err) {
+        // No answer at all (connection refused, or the client's 10 s timeout: a hang).
+        this.failed++
+        if (this.refusals.length < 1000) this.refusals.push({ status: 0, body: (err as Error).message, ms: performance.now() - t0 })
+        await sleep(50)
+      }
+    }
+  }
+
+  async writes(n: number): Promise<void> {
+    const target = this.acked.length + n
+    await waitFor(`${n} acknowledged writes`, () => this.acked.length >= target, 15_000)
+  }
+
+  async stop(): Promise<void> {
+    this.running = false
+    upstreamWriters.delete(this)
+    await Promise.all(this.loops)
+  }
+}
+
+const upstreamWriters = new Set<UpstreamWriter>()

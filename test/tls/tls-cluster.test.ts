@@ -27,7 +27,7 @@ const UPSTREAM = issued(UPSTREAM_CA, 'Upstream CA', 'upstream.test', ['upstream.
 const CLIENT_CA = createCertificate({ commonName: 'Client CA', ca: true, ...valid })
 const CLIENT = issued(CLIENT_CA, 'Client CA', 'gateway-client')
 
-const cluster = new TestCluster('tls', { tls: true })
+const cluster = new TestCluster('tls', { proxyTls: true })
 let upstream: https.Server
 let upstreamPort = 0
 

@@ -1,7 +1,9 @@
 // The control plane's configuration, from Kong's environment variable names plus ours.
 // The only module of this app that reads process.env.
 
-import { postgresUrlFromParts } from '@switchyard/db'
+import { isOn, loadClusterTls, type ClusterTls } from '@switchyard/cluster'
+import { postgresUrlFromParts, type PostgresOptions } from '@switchyard/db'
+import { readFileSync } from 'node:fs'
 import { parseLogLevel, type LevelName } from '@switchyard/log'
 import { kongListeners, listenEntries, parseListen, type Listen } from '@switchyard/server'
 
@@ -10,6 +12,8 @@ export interface ControlPlaneConfig {
   adminListen: Listen | undefined
   /** Postgres URL; undefined means embedded PGlite in `dataDir`. */
   databaseUrl: string | undefined
+  /** TLS, timeouts and pool of the Postgres connections (Kong's pg_* settings). */
+  postgres: PostgresOptions
   dataDir: string
   redisUrl: string | undefined
   logLevel: LevelName
@@ -19,6 +23,10 @@ export interface ControlPlaneConfig {
   clusterListen: Listen | undefined
   /** What `GET /` shows under `configuration` (listeners, database; nothing secret). */
   configuration: Record<string, unknown>
+  /** The shared cluster certificate: the cluster listener serves HTTPS and asks for it back. */
+  clusterTls: ClusterTls | undefined
+  /** SWITCHYARD_CLUSTER_PLAIN_HTTP=on: serve the cluster listener without TLS (trusted networks only). */
+  clusterPlainHttp: boolean
 }
 
 const DEFAULT_ADMIN_LISTEN = '127.0.0.1:8001'
@@ -77,10 +85,55 @@ export function databaseUrlFrom(env: NodeJS.ProcessEnv): string | undefined {
   return undefined
 }
 
+/** A positive integer setting, or the default when unset; anything else is a configuration error. */
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got '${raw}'`)
+  return n
+}
+
+/**
+ * Kong's lua_ssl_trusted_certificate: `system` (the default) or comma-separated PEM files.
+ * Undefined means the system's CAs.
+ */
+function trustedCertificates(value: string | undefined): string | undefined {
+  const files = (value ?? 'system')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '' && s !== 'system')
+  if (files.length === 0) return undefined
+  return files
+    .map((f) => {
+      try {
+        return readFileSync(f, 'utf8')
+      } catch (err) {
+        throw new Error(`KONG_LUA_SSL_TRUSTED_CERTIFICATE: cannot read ${f}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
+      }
+    })
+    .join('\n')
+}
+
+/** Kong's pg_ssl, pg_ssl_required, pg_ssl_verify, pg_timeout, pg_pool_size, pg_keepalive_timeout. */
+export function postgresOptionsFrom(env: NodeJS.ProcessEnv): PostgresOptions {
+  const sslVerify = isOn(env['KONG_PG_SSL_VERIFY'])
+  return {
+    ssl: isOn(env['KONG_PG_SSL']),
+    sslRequired: isOn(env['KONG_PG_SSL_REQUIRED']),
+    sslVerify,
+    sslCa: sslVerify ? trustedCertificates(env['KONG_LUA_SSL_TRUSTED_CERTIFICATE']) : undefined,
+    timeoutMs: positiveInt(env, 'KONG_PG_TIMEOUT', 5000),
+    poolSize: positiveInt(env, 'KONG_PG_POOL_SIZE', 10),
+    idleTimeoutMs: positiveInt(env, 'KONG_PG_KEEPALIVE_TIMEOUT', 60_000),
+  }
+}
+
 export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): ControlPlaneConfig {
   return {
     adminListen: parseListen(env['KONG_ADMIN_LISTEN'], DEFAULT_ADMIN_LISTEN),
     databaseUrl: databaseUrlFrom(env),
+    postgres: postgresOptionsFrom(env),
     dataDir: env['SWITCHYARD_DATA_DIR'] ?? './.data',
     redisUrl: env['REDIS_URL'],
     logLevel: parseLogLevel(env['KONG_LOG_LEVEL']),
@@ -89,5 +142,7 @@ export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): Co
     clusterListen: parseListen(env['KONG_CLUSTER_LISTEN'], '0.0.0.0:8005'),
     // A control plane alone serves no proxy (Kong's control_plane role sets proxy_listen off).
     configuration: shownConfiguration(env, 'off'),
+    clusterTls: loadClusterTls(env['KONG_CLUSTER_CERT'], env['KONG_CLUSTER_CERT_KEY']),
+    clusterPlainHttp: isOn(env['SWITCHYARD_CLUSTER_PLAIN_HTTP']),
   }
 }

@@ -1,7 +1,7 @@
 // Composes a control plane: database (Postgres or PGlite) with migrations, the store, the
 // Admin API app. Listening is the caller's job, so tests and the gateway share this.
 
-import { connectPglite, connectPostgres, Store, type Database, type OutboxEvent } from '@switchyard/db'
+import { connectPglite, connectPostgres, Store, type Database, type OutboxEvent, type PostgresOptions } from '@switchyard/db'
 import { PLUGIN_SCHEMAS } from '@switchyard/entities'
 import type { AiStateStore, HealthStore } from '@switchyard/health'
 import type { Logger } from '@switchyard/log'
@@ -18,6 +18,8 @@ import { serverCounters } from './routes/root.js'
 export interface ControlPlaneOptions {
   /** Postgres URL; PGlite when undefined. */
   databaseUrl: string | undefined
+  /** TLS, timeouts and pool for Postgres. */
+  postgres?: PostgresOptions
   /** PGlite directory; in memory when undefined. */
   dataDir?: string | undefined
   log: Logger
@@ -45,14 +47,14 @@ export interface ControlPlane extends AdminApp {
   close(): Promise<void>
 }
 
-export async function openDatabase(url: string | undefined, dataDir?: string): Promise<Database> {
-  if (url) return connectPostgres(url)
+export async function openDatabase(url: string | undefined, dataDir?: string, postgres?: PostgresOptions): Promise<Database> {
+  if (url) return connectPostgres(url, postgres)
   if (dataDir) mkdirSync(dataDir, { recursive: true })
   return connectPglite(dataDir)
 }
 
 export async function createControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
-  const database = await openDatabase(opts.databaseUrl, opts.dataDir)
+  const database = await openDatabase(opts.databaseUrl, opts.dataDir, opts.postgres)
   const store = new Store(database)
   const nodeId = opts.nodeId ?? randomUUID()
   const counters = new ConnectionCounters()

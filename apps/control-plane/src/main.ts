@@ -5,13 +5,22 @@
 import { MemoryAiStore, MemoryHealthStore, RedisAiStore, RedisHealthStore } from '@switchyard/health'
 import { createLogger } from '@switchyard/log'
 import http from 'node:http'
-import { createClusterApp, StatusCache } from './cluster/cluster-app.js'
+import https from 'node:https'
+import { createClusterApp } from './cluster/cluster-app.js'
 import { OutboxPublisher } from './cluster/publisher.js'
 import { loadControlPlaneConfig } from './config.js'
 import { createControlPlane } from './control-plane.js'
 import { listen } from '@switchyard/server'
 
-const config = loadControlPlaneConfig()
+const config = (() => {
+  try {
+    return loadControlPlaneConfig()
+  } catch (err) {
+    // A configuration mistake is one clear line, not a stack trace.
+    createLogger({ bindings: { app: 'control-plane' } }).fatal({}, (err as Error).message)
+    process.exit(1)
+  }
+})()
 const log = createLogger({ level: config.logLevel, bindings: { app: 'control-plane' } })
 
 if (config.role === 'control_plane') {
@@ -19,6 +28,7 @@ if (config.role === 'control_plane') {
     !config.databaseUrl && 'DATABASE_URL (or KONG_PG_HOST)',
     !config.redisUrl && 'REDIS_URL',
     !config.clusterToken && 'SWITCHYARD_CLUSTER_TOKEN',
+    !config.clusterTls && !config.clusterPlainHttp && 'KONG_CLUSTER_CERT and KONG_CLUSTER_CERT_KEY (or SWITCHYARD_CLUSTER_PLAIN_HTTP=on)',
   ].filter(Boolean)
   if (missing.length > 0) {
     log.fatal({ missing }, `KONG_ROLE=control_plane needs ${missing.join(', ')}`)
@@ -36,6 +46,7 @@ const cp = await createControlPlane({
   healthStore,
   aiStore,
   databaseUrl: config.databaseUrl,
+  postgres: config.postgres,
   dataDir: config.dataDir,
   log,
   onCommit: (events) => publisher?.committed(events),
@@ -49,13 +60,30 @@ if (config.adminListen) {
   cp.counters.watch(server)
   await listen(server, config.adminListen, 'admin API', log)
 }
+if (config.role === 'control_plane') {
+  // This process cannot know whether its database was restored or recreated while it was
+  // down, so it starts a new epoch: every data plane reloads one (cached) snapshot instead of
+  // trusting a version number that may now name other content.
+  const epoch = await cp.store.rotateEpoch()
+  log.info({ epoch }, 'started a new cluster epoch')
+}
 if (config.role === 'control_plane' && config.clusterListen) {
   publisher = new OutboxPublisher(config.redisUrl!, cp.store, log)
   publisher.start()
-  const cluster = http.createServer(createClusterApp(cp.store, config.clusterToken!, new StatusCache(cp.store)))
+  const app = createClusterApp(cp.store, config.clusterToken!, { tls: config.clusterTls })
+  const tls = config.clusterTls
+  const cluster = tls
+    ? https.createServer(
+        // Ask every client for the shared certificate; the app refuses the config endpoints to
+        // one that does not present it (/status stays open for health checks).
+        { cert: tls.cert, key: tls.key, ca: [tls.cert], requestCert: true, rejectUnauthorized: false },
+        app
+      )
+    : http.createServer(app)
+  if (!tls) log.warn({}, 'cluster listener serves plain HTTP (SWITCHYARD_CLUSTER_PLAIN_HTTP=on)')
   await listen(cluster, config.clusterListen, 'cluster endpoints', log)
 }
-log.info({ role: config.role, database: cp.database.kind }, 'control plane started')
+log.info({ role: config.role, database: cp.database.kind, database_tls: cp.database.tls }, 'control plane started')
 
 const shutdown = async () => {
   await publisher?.close()

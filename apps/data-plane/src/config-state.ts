@@ -47,6 +47,8 @@ function upstreamIdOf(target: EntityJson): string | undefined {
 
 export class ConfigState {
   version = 0
+  /** The cluster epoch of the last snapshot loaded; versions compare only within it. */
+  epoch: string | undefined
   private readonly entities = Object.fromEntries(ENTITY_KINDS.map((k) => [k, new Map()])) as Record<
     EntityKind,
     Map<string, EntityJson>
@@ -94,6 +96,9 @@ export class ConfigState {
     this.dropIndexes()
     this.tlsVersion++
     this.version = snapshot.version
+    this.epoch = snapshot.epoch
+    // The same version number may name other content now (another epoch, a restored backup).
+    this.hashCache = undefined
     this.changed(undefined)
   }
 
@@ -166,6 +171,7 @@ export class ConfigState {
   /** The whole configuration as a snapshot (for the cache file). */
   snapshot(): Snapshot {
     return {
+      epoch: this.epoch,
       version: this.version,
       entities: Object.fromEntries(ENTITY_KINDS.map((k) => [k, this.list(k)])) as Snapshot['entities'],
     }

@@ -1,6 +1,7 @@
 // The data plane's configuration, from Kong's environment variable names plus ours.
 // The only module of this app that reads process.env.
 
+import { isOn, loadClusterTls, type ClusterTls } from '@switchyard/cluster'
 import { parseLogLevel, type LevelName } from '@switchyard/log'
 import { parseListen, parseListeners, type Listen } from '@switchyard/server'
 import { parseSslCertificate } from './ssl-certificate-config.js'
@@ -18,6 +19,8 @@ export interface DataPlaneConfig {
   controlPlane: string
   redisUrl: string | undefined
   clusterToken: string
+  /** The shared cluster certificate: the control plane must present it, and we present it back. */
+  clusterTls: ClusterTls | undefined
   cacheFile: string
   logLevel: LevelName
   /** Half-open recovery cooldown for passive-only upstreams, ms (0 = off). */
@@ -44,16 +47,27 @@ export function proxyListeners(
 }
 
 export function loadDataPlaneConfig(env: NodeJS.ProcessEnv = process.env): DataPlaneConfig {
+  // This entry point is only ever a data plane: a control_plane or traditional node started
+  // here by mistake would proxy without an Admin API and follow a control plane it should be.
+  const role = env['KONG_ROLE']
+  if (role !== 'data_plane') {
+    throw new Error(`KONG_ROLE must be data_plane for the data-plane entry point, got ${role === undefined ? 'nothing' : `'${role}'`}`)
+  }
   const controlPlane = env['KONG_CLUSTER_CONTROL_PLANE']
   const clusterToken = env['SWITCHYARD_CLUSTER_TOKEN']
   if (!controlPlane) throw new Error('KONG_CLUSTER_CONTROL_PLANE is required for KONG_ROLE=data_plane')
   if (!clusterToken) throw new Error('SWITCHYARD_CLUSTER_TOKEN is required for KONG_ROLE=data_plane')
+  const clusterTls = loadClusterTls(env['KONG_CLUSTER_CERT'], env['KONG_CLUSTER_CERT_KEY'])
+  if (!clusterTls && !isOn(env['SWITCHYARD_CLUSTER_PLAIN_HTTP'])) {
+    throw new Error('KONG_CLUSTER_CERT and KONG_CLUSTER_CERT_KEY are required for KONG_ROLE=data_plane (or SWITCHYARD_CLUSTER_PLAIN_HTTP=on)')
+  }
   return {
     ...proxyListeners(env),
     statusListen: parseListen(env['KONG_STATUS_LISTEN'], '127.0.0.1:8100'),
     controlPlane,
     redisUrl: env['REDIS_URL'],
     clusterToken,
+    clusterTls,
     cacheFile: env['SWITCHYARD_CACHE_FILE'] ?? './.data/data-plane-config.json',
     logLevel: parseLogLevel(env['KONG_LOG_LEVEL']),
     halfOpenMs: parseCooldown(env['SWITCHYARD_HALF_OPEN_COOLDOWN_MS']),

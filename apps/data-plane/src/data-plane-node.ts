@@ -50,7 +50,7 @@ export class DataPlaneNode {
     private readonly config: DataPlaneConfig,
     private readonly log: Logger
   ) {
-    this.client = new ClusterClient(config.controlPlane, config.clusterToken)
+    this.client = new ClusterClient(config.controlPlane, config.clusterToken, config.clusterTls)
     this.plugins = createPluginAccess({ state: this.state, log })
     // Without Redis (a single data plane for development) health stays node-local.
     this.healthStore = config.redisUrl ? new RedisHealthStore({ url: config.redisUrl }) : new MemoryHealthStore()
@@ -104,7 +104,7 @@ export class DataPlaneNode {
     }
     if (this.config.redisUrl) {
       this.subscriber = new NoticeSubscriber(this.config.redisUrl, {
-        onNotice: (n) => this.follower.noticeVersion(n.version),
+        onNotice: (n) => this.follower.noticeVersion(n.version, n.epoch),
         onReady: () => {
           this.log.info('subscribed to config notices')
           void this.follower.trigger()
@@ -160,6 +160,7 @@ export class DataPlaneNode {
     for (const t of this.timers) clearTimeout(t)
     if (this.cacheTimer) clearTimeout(this.cacheTimer)
     await this.subscriber?.close()
+    this.client.close()
     await this.health?.stop()
     this.ai.stop()
     await this.aiStore.close()

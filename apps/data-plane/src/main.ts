@@ -14,7 +14,15 @@ import { createStatusServer } from './status-server.js'
 import { listenTls } from './tls-proxy-server.js'
 import { listen } from '@switchyard/server'
 
-const config = loadDataPlaneConfig()
+const config = (() => {
+  try {
+    return loadDataPlaneConfig()
+  } catch (err) {
+    // A configuration mistake is one clear line, not a stack trace.
+    createLogger({ bindings: { app: 'data-plane' } }).fatal({}, (err as Error).message)
+    process.exit(1)
+  }
+})()
 const log = createLogger({ level: config.logLevel, bindings: { app: 'data-plane' } })
 const node = new DataPlaneNode(config, log)
 await node.start()

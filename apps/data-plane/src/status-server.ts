@@ -23,6 +23,7 @@ export function createStatusServer(src: StatusSources): http.Server {
       const body = JSON.stringify({
         role: src.role ?? 'data_plane',
         config_version: src.state.version,
+        ...(src.state.epoch ? { config_epoch: src.state.epoch } : {}),
         config_hash: src.state.hash(),
         configuration_hash: src.state.hash(),
         redis: { connected: src.redisConnected() },

@@ -44,6 +44,7 @@ const cp = await createControlPlane({
   aiStore,
   metricsScrape: () => scrape(),
   databaseUrl: config.databaseUrl,
+  postgres: config.postgres,
   dataDir: config.dataDir,
   log,
   configuration: config.configuration,

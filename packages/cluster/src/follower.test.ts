@@ -11,7 +11,11 @@ function event(version: number): ConfigEvent {
   return { version, entity: 'upstreams', op: 'upsert', id: `id-${version}`, payload: { id: `id-${version}` } }
 }
 
+const EPOCH_A = '00000000-0000-4000-8000-00000000000a'
+const EPOCH_B = '00000000-0000-4000-8000-00000000000b'
+
 class MemorySource implements FollowerSource {
+  epoch = EPOCH_A
   events: ConfigEvent[] = []
   oldest = 1
   calls = 0
@@ -23,7 +27,7 @@ class MemorySource implements FollowerSource {
   async snapshot(): Promise<Snapshot> {
     this.snapshots++
     const latest = this.events.at(-1)?.version ?? 0
-    return { version: latest, entities: emptyEntities() }
+    return { epoch: this.epoch, version: latest, entities: emptyEntities() }
   }
 
   async eventsAfter(version: number): Promise<EventsPage> {
@@ -34,15 +38,18 @@ class MemorySource implements FollowerSource {
     this.inFlight--
     const latest = this.events.at(-1)?.version ?? 0
     if (version < latest && this.oldest > version + 1) return { ok: false, gone: true }
-    return { ok: true, latest, events: this.events.filter((e) => e.version > version).slice(0, this.pageSize) }
+    return { ok: true, epoch: this.epoch, latest, events: this.events.filter((e) => e.version > version).slice(0, this.pageSize) }
   }
 }
 
 class Target implements FollowerTarget {
   version = 0
+  // As if a snapshot of epoch A had been loaded at version 0.
+  epoch: string | undefined = EPOCH_A
   applied: number[] = []
   loadSnapshot(s: Snapshot) {
     this.version = s.version
+    this.epoch = s.epoch
   }
   apply(e: ConfigEvent) {
     assert.equal(e.version, this.version + 1, 'applied strictly in order')
@@ -62,16 +69,21 @@ test('catches up over several pages in version order', async () => {
   assert.deepEqual(target.applied, Array.from({ length: 30 }, (_, i) => i + 1))
 })
 
-test('a notice at or below the applied version does nothing; ahead triggers one catch-up', async () => {
+test('a notice at the applied version in our epoch does nothing; ahead triggers one catch-up', async () => {
   const src = new MemorySource()
   src.events = [event(1), event(2)]
   const target = new Target()
   const f = new ConfigFollower(src, target)
-  await f.trigger()
+  await f.bootstrap()
   const calls = src.calls
   f.noticeVersion(2)
-  f.noticeVersion(1)
+  f.noticeVersion(2, EPOCH_A)
   assert.equal(src.calls, calls)
+  // Behind us: one check with the control plane, which says nothing changed.
+  f.noticeVersion(1, EPOCH_A)
+  await f.trigger()
+  assert.equal(src.snapshots, 1, 'a forged lower version costs a catch-up, not a snapshot')
+  assert.equal(target.version, 2)
   src.events.push(event(3))
   f.noticeVersion(3)
   await f.trigger()
@@ -153,4 +165,50 @@ test('errors are reported and the next trigger retries', async () => {
   fail = false
   await f.trigger()
   assert.equal(target.version, 1)
+})
+
+test('another epoch from the control plane reloads the snapshot, even at the same version', async () => {
+  const src = new MemorySource()
+  src.events = [event(1), event(2), event(3)]
+  const target = new Target()
+  const f = new ConfigFollower(src, target)
+  await f.bootstrap()
+  assert.equal(target.epoch, EPOCH_A)
+  // The database is recreated and reaches version 3 again with other content.
+  src.epoch = EPOCH_B
+  src.events = [event(1), event(2), event(3)]
+  f.noticeVersion(3, EPOCH_B)
+  await f.trigger()
+  assert.equal(src.snapshots, 2)
+  assert.equal(target.epoch, EPOCH_B)
+  assert.deepEqual(target.applied, [], 'no event of the other epoch was applied on top of ours')
+})
+
+test('a notice in another epoch that the control plane does not confirm changes nothing', async () => {
+  const src = new MemorySource()
+  src.events = [event(1)]
+  const target = new Target()
+  const f = new ConfigFollower(src, target)
+  await f.bootstrap()
+  f.noticeVersion(1, EPOCH_B)
+  await f.trigger()
+  assert.equal(src.snapshots, 1)
+  assert.equal(target.epoch, EPOCH_A)
+})
+
+test("the control plane's newest version below ours (a restored backup, same epoch) reloads the snapshot", async () => {
+  const src = new MemorySource()
+  src.events = Array.from({ length: 10 }, (_, i) => event(i + 1))
+  const target = new Target()
+  const f = new ConfigFollower(src, target)
+  await f.bootstrap()
+  src.events = src.events.slice(0, 4)
+  f.noticeVersion(4, EPOCH_A)
+  await f.trigger()
+  assert.equal(src.snapshots, 2)
+  assert.equal(target.version, 4)
+  src.events.push(event(5))
+  f.noticeVersion(5, EPOCH_A)
+  await f.trigger()
+  assert.equal(target.version, 5, 'follows the restored database from there')
 })

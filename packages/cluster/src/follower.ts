@@ -3,11 +3,16 @@
 // (re)connect, or the periodic poll trigger one catch-up (`GET /v1/events?after=V`); a 410
 // (V older than the retained outbox) or a version that was never committed triggers a fresh
 // snapshot. Catch-ups never overlap: a trigger during one schedules exactly one more.
+//
+// Versions compare only within one cluster epoch (one database). An answer from the control
+// plane in another epoch, or one whose newest version is below ours (a restored backup), means
+// our version number says nothing: we reload the snapshot. A notice in another epoch or below
+// our version only triggers a catch-up, so what decides is always the authenticated answer.
 
 import { ENTITY_KINDS, type ConfigEvent, type EntityKind, type Snapshot } from './types.js'
 
 export type EventsPage =
-  | { ok: true; latest: number; events: ConfigEvent[] }
+  | { ok: true; latest: number; events: ConfigEvent[]; epoch?: string | undefined }
   | { ok: false; gone: true }
 
 export interface FollowerSource {
@@ -17,6 +22,8 @@ export interface FollowerSource {
 
 export interface FollowerTarget {
   readonly version: number
+  /** Epoch of the loaded snapshot (undefined before the first one, or from an old cache). */
+  readonly epoch?: string | undefined
   loadSnapshot(snapshot: Snapshot): void
   apply(event: ConfigEvent): void
 }
@@ -57,15 +64,21 @@ export class ConfigFollower {
   /** Loads a full snapshot (boot, or after a 410). */
   async bootstrap(): Promise<void> {
     const snap = await this.source.snapshot()
+    const sameEpoch = snap.epoch === this.target.epoch
     this.target.loadSnapshot(snap)
-    this.known = Math.max(this.known, snap.version)
+    // Versions heard in another epoch mean nothing in this one.
+    this.known = sameEpoch ? Math.max(this.known, snap.version) : snap.version
     this.hooks.onChange?.()
   }
 
-  /** A notice or heartbeat saw `version`; catch up when it is ahead of us. */
-  noticeVersion(version: number): void {
-    this.known = Math.max(this.known, version)
-    if (version > this.target.version) this.trigger()
+  /**
+   * A notice or heartbeat saw `version` (in `epoch`, when it says): catch up when it is ahead
+   * of us; check with the control plane when it is behind us or in another epoch.
+   */
+  noticeVersion(version: number, epoch?: string): void {
+    const otherEpoch = epoch !== undefined && epoch !== this.target.epoch
+    if (!otherEpoch) this.known = Math.max(this.known, version)
+    if (otherEpoch || version !== this.target.version) void this.trigger()
   }
 
   /** Something may have been missed (reconnect, poll): catch up unconditionally. */
@@ -100,6 +113,12 @@ export class ConfigFollower {
     for (;;) {
       const page = await this.source.eventsAfter(this.target.version)
       if (!page.ok) {
+        await this.bootstrap()
+        return
+      }
+      const epochChanged = page.epoch !== undefined && page.epoch !== this.target.epoch
+      if (epochChanged || page.latest < this.target.version) {
+        // Another database, or this one went back in time: our version number is meaningless.
         await this.bootstrap()
         return
       }

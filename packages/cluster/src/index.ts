@@ -4,10 +4,12 @@
 export * from './types.js'
 export { InProcessBus, type EventListener } from './in-process-bus.js'
 export { configHash, canonicalJson } from './config-hash.js'
-export { CONFIG_CHANNEL, HEALTH_CHANNEL, parseNotice, formatNotice, type Notice } from './notices.js'
+export { CONFIG_CHANNEL, HEALTH_CHANNEL, parseNotice, formatNotice, isEpoch, type Notice } from './notices.js'
 export { connectRedis, NoticePublisher, NoticeSubscriber, type NoticeSubscriberEvents } from './redis-notices.js'
 export { ConfigFollower, isConfigEvent, type EventsPage, type FollowerSource, type FollowerTarget, type FollowerHooks } from './follower.js'
 export { ClusterClient } from './cluster-client.js'
+export { sentinelOptions, redactRedisUrl } from './redis-url.js'
+export { CLUSTER_SERVER_NAME, isClusterPeer, isOn, loadClusterTls, type ClusterTls } from './cluster-tls.js'
 export { readCacheFile, writeCacheFile } from './cache-file.js'
 export {
   RedisRateCounters,

@@ -9,6 +9,15 @@ export const HEALTH_CHANNEL = 'switchyard:health'
 export interface Notice {
   type: 'commit' | 'heartbeat'
   version: number
+  /** The sender's cluster epoch; a follower in another epoch checks with the control plane. */
+  epoch?: string
+}
+
+/** An epoch as the control plane sends it: a UUID. Anything else in a notice is dropped. */
+const EPOCH_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+export function isEpoch(value: unknown): value is string {
+  return typeof value === 'string' && EPOCH_RE.test(value)
 }
 
 /** Parses a channel message; undefined for anything that is not a well-formed notice. */
@@ -21,10 +30,11 @@ export function parseNotice(text: string): Notice | undefined {
     return undefined
   }
   if (typeof value !== 'object' || value === null) return undefined
-  const { type, version } = value as Record<string, unknown>
+  const { type, version, epoch } = value as Record<string, unknown>
   if (type !== 'commit' && type !== 'heartbeat') return undefined
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) return undefined
-  return { type, version }
+  if (epoch !== undefined && !isEpoch(epoch)) return undefined
+  return epoch === undefined ? { type, version } : { type, version, epoch }
 }
 
 export function formatNotice(notice: Notice): string {

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis'
 import { CONFIG_CHANNEL } from './notices.js'
 import { NoticePublisher, NoticeSubscriber, connectRedis } from './redis-notices.js'
 import type { Notice } from './notices.js'
+import { RedisServerProcess } from '@switchyard/test-kit'
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
 
@@ -49,5 +50,51 @@ test('publishing while Redis is unreachable reports false instead of throwing', 
     assert.equal(await pub.publish({ type: 'commit', version: 1 }), false)
   } finally {
     await pub.close()
+  }
+})
+
+test('publishes during an outage share one ready listener and leave none behind', async () => {
+  const warnings: string[] = []
+  const onWarning = (w: Error) => warnings.push(w.name)
+  process.on('warning', onWarning)
+  const pub = new NoticePublisher(connectRedis('redis://127.0.0.1:1'))
+  try {
+    for (let round = 0; round < 3; round++) {
+      const pending = Array.from({ length: 30 }, (_, i) => pub.publish({ type: 'commit', version: round * 30 + i }))
+      assert.ok(pub.pendingReadyListeners <= 1, `${pub.pendingReadyListeners} ready listeners while waiting`)
+      assert.deepEqual(new Set(await Promise.all(pending)), new Set([false]))
+      assert.equal(pub.pendingReadyListeners, 0, 'no ready listener left after the wait')
+    }
+    assert.ok(!warnings.includes('MaxListenersExceededWarning'), warnings.join(', '))
+  } finally {
+    process.off('warning', onWarning)
+    await pub.close()
+  }
+})
+
+test('an ACL user and password in REDIS_URL: notices flow; the wrong password gets nothing', { timeout: 20_000 }, async () => {
+  // A private server whose default user may only PING (the readiness probe): everything else
+  // needs the `switchyard` ACL user.
+  const server = await RedisServerProcess.start(undefined, [
+    '--user', 'default', 'reset', 'on', 'nopass', '+ping',
+    '--user', 'switchyard', 'on', '>s3cret', '~*', '&switchyard:*', '+@all',
+  ])
+  const url = `redis://switchyard:s3cret@127.0.0.1:${server.port}`
+  const seen: Notice[] = []
+  let ready!: () => void
+  const readyP = new Promise<void>((r) => (ready = r))
+  const sub = new NoticeSubscriber(url, { onNotice: (n) => seen.push(n), onReady: () => ready() })
+  const pub = new NoticePublisher(connectRedis(url))
+  const wrong = new NoticePublisher(connectRedis(`redis://switchyard:nope@127.0.0.1:${server.port}`))
+  try {
+    await readyP
+    assert.equal(await pub.publish({ type: 'commit', version: 7 }), true)
+    assert.equal(await wrong.publish({ type: 'commit', version: 8 }), false)
+    const deadline = Date.now() + 2000
+    while (seen.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    assert.deepEqual(seen, [{ type: 'commit', version: 7 }])
+  } finally {
+    await Promise.all([sub.close(), pub.close(), wrong.close()])
+    await server.kill()
   }
 })

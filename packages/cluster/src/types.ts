@@ -44,6 +44,11 @@ export interface ConfigEvent {
 
 /** Every entity and the version it reflects. */
 export interface Snapshot {
+  /**
+   * The database's cluster epoch: versions compare only within one epoch (a recreated or
+   * restored database starts again). Undefined in standalone mode and in old cache files.
+   */
+  epoch?: string | undefined
   version: number
   entities: Record<EntityKind, EntityJson[]>
 }

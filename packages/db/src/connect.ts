@@ -17,6 +17,8 @@ export type Db = PgDatabase<PgQueryResultHKT>
 export interface Database {
   db: Db
   kind: 'postgres' | 'pglite'
+  /** Postgres: whether the connections use TLS. */
+  tls?: boolean
   /** True when a trivial query succeeds. */
   ping(): Promise<boolean>
   close(): Promise<void>
@@ -35,12 +37,106 @@ async function ping(db: Db): Promise<boolean> {
   }
 }
 
+/** How the control plane talks to Postgres: Kong's pg_ssl*, pg_timeout, pool settings. */
+export interface PostgresOptions {
+  /** Kong's pg_ssl: ask for TLS. */
+  ssl?: boolean
+  /** Kong's pg_ssl_required: refuse a server without TLS instead of falling back to plain. */
+  sslRequired?: boolean
+  /** Kong's pg_ssl_verify: verify the server certificate (chain and host name). */
+  sslVerify?: boolean
+  /** PEM certificates trusted for sslVerify (Kong's lua_ssl_trusted_certificate); system CAs when undefined. */
+  sslCa?: string | undefined
+  /**
+   * Kong's pg_timeout (ms): connecting, and each query. A dead or frozen database makes a
+   * request fail after this long instead of hanging.
+   */
+  timeoutMs?: number
+  /** Kong's pg_pool_size. */
+  poolSize?: number
+  /** Kong's pg_keepalive_timeout (ms): how long an idle connection stays in the pool. */
+  idleTimeoutMs?: number
+}
+
+const DEFAULT_PG_TIMEOUT_MS = 5000
+
+function poolConfig(url: string, opts: PostgresOptions, tls: boolean): pg.PoolConfig {
+  const timeout = opts.timeoutMs ?? DEFAULT_PG_TIMEOUT_MS
+  return {
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    idleTimeoutMillis: opts.idleTimeoutMs ?? 60_000,
+    connectionTimeoutMillis: timeout,
+    // Client side: a query on a connection that stopped answering gives up after this long.
+    query_timeout: timeout,
+    // A connection whose peer vanished without a FIN is noticed by TCP keepalive.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    ...(tls
+      ? {
+          ssl: opts.sslVerify
+            ? { rejectUnauthorized: true, ...(opts.sslCa ? { ca: opts.sslCa } : {}) }
+            : { rejectUnauthorized: false },
+        }
+      : {}),
+  }
+}
+
+/**
+ * Keeps the control plane alive and its pool usable through database faults.
+ *
+ * node-postgres gives up on a query after `query_timeout` but keeps the connection, still
+ * waiting for that answer; drizzle then hands it back to the pool and the next request queues
+ * behind the dead query. Cutting the connection makes the pool drop it and open a fresh one,
+ * so a database that comes back is used at once.
+ */
+function dropConnectionsOnTimeout(pool: pg.Pool): void {
+  pool.on('connect', (client) => {
+    // A connection lost while checked out (Postgres stopped mid-transaction) emits 'error' on
+    // its client, which the pool does not catch for busy clients: unhandled, it would kill the
+    // process. The query in flight fails with the same error; that is what answers the request.
+    client.on('error', () => {})
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown
+    // Reassigning a method of node-postgres's overloaded signature: typed loosely on purpose.
+    ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      const result = query(...args)
+      if (result instanceof Promise) {
+        result.catch((err: unknown) => {
+          if (err instanceof Error && err.message === 'Query read timeout') {
+            ;(client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy()
+          }
+        })
+      }
+      return result
+    }
+  })
+}
+
+/** node-postgres's error when the server answers "no" to the TLS request. */
+function isServerWithoutTls(err: unknown): boolean {
+  return err instanceof Error && /does not support SSL/i.test(err.message)
+}
+
 /** Connects to Postgres by URL and applies pending migrations. */
-export async function connectPostgres(url: string, poolSize = 10): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize })
+export async function connectPostgres(url: string, opts: PostgresOptions = {}): Promise<Database> {
+  let tls = opts.ssl === true
+  let pool = new pg.Pool(poolConfig(url, opts, tls))
   // An idle client that loses its connection must not crash the process.
   pool.on('error', () => {})
-  const lockClient = await pool.connect()
+  dropConnectionsOnTimeout(pool)
+  let lockClient: pg.PoolClient
+  try {
+    lockClient = await pool.connect()
+  } catch (err) {
+    await pool.end().catch(() => {})
+    // pg_ssl on, pg_ssl_required off: as in Kong, a server without TLS is used without it.
+    if (!tls || opts.sslRequired || !isServerWithoutTls(err)) throw err
+    tls = false
+    pool = new pg.Pool(poolConfig(url, opts, tls))
+    pool.on('error', () => {})
+    dropConnectionsOnTimeout(pool)
+    lockClient = await pool.connect()
+  }
   try {
     await lockClient.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
     await migratePg(drizzlePg(lockClient), { migrationsFolder: MIGRATIONS_FOLDER })
@@ -52,6 +148,7 @@ export async function connectPostgres(url: string, poolSize = 10): Promise<Datab
   return {
     db,
     kind: 'postgres',
+    tls,
     ping: () => ping(db),
     close: () => pool.end(),
   }

@@ -10,4 +10,6 @@ export async function resetForTests(database: Database): Promise<void> {
   await database.db.execute(
     sql`TRUNCATE upstreams, targets, services, routes, consumers, plugins, keyauth_credentials, snis, certificates, ca_certificates, config_events RESTART IDENTITY CASCADE`
   )
+  // Versions start again at 1: that is a new epoch, as for a recreated database.
+  await database.db.execute(sql`UPDATE cluster_epoch SET epoch = gen_random_uuid(), updated_at = now()`)
 }

@@ -5,7 +5,7 @@ import { ENTITIES, type Entity, type EntityName } from '@switchyard/entities'
 import { asc, desc, gt, lte, sql } from 'drizzle-orm'
 import type { Database, Db } from './connect.js'
 import { EntityDao } from './entity-dao.js'
-import { configEvents, TABLES } from './tables.js'
+import { clusterEpoch, configEvents, TABLES } from './tables.js'
 
 export type ChangeOp = 'upsert' | 'delete'
 
@@ -17,6 +17,12 @@ export interface OutboxEvent {
   id: string
   /** The entity after the change (upsert) or the deleted entity (delete). */
   payload: Entity | null
+}
+
+/** Where the outbox stands: the database's epoch and its newest committed version. */
+export interface OutboxHead {
+  epoch: string
+  version: number
 }
 
 /** Handed to a write: the transaction and a way to record each change it makes. */
@@ -84,6 +90,56 @@ export class Store {
     return rows[0]?.version ?? 0
   }
 
+  /** This database's cluster epoch (see tables.ts `clusterEpoch`). */
+  async epoch(q: Db = this.q): Promise<string> {
+    const rows = await q.select({ epoch: clusterEpoch.epoch }).from(clusterEpoch).limit(1)
+    const epoch = rows[0]?.epoch
+    if (!epoch) throw new Error('cluster_epoch has no row: migrations incomplete')
+    return epoch
+  }
+
+  /** Epoch and newest version in one round trip. */
+  async head(q: Db = this.q): Promise<OutboxHead> {
+    const rows = await q.execute(
+      sql`select e.epoch::text as epoch, (select max(version) from config_events) as version from cluster_epoch e limit 1`
+    )
+    const row = (rows as unknown as { rows: { epoch: string; version: string | number | null }[] }).rows[0]
+    if (!row) throw new Error('cluster_epoch has no row: migrations incomplete')
+    return { epoch: row.epoch, version: row.version === null ? 0 : Number(row.version) }
+  }
+
+  /** Epoch, newest and oldest retained version in one round trip (the events endpoint's check). */
+  async outboxBounds(): Promise<OutboxHead & { oldest: number }> {
+    const rows = await this.q.execute(
+      sql`select e.epoch::text as epoch, (select max(version) from config_events) as version,
+                 (select min(version) from config_events) as oldest
+          from cluster_epoch e limit 1`
+    )
+    const row = (rows as unknown as { rows: { epoch: string; version: string | number | null; oldest: string | number | null }[] }).rows[0]
+    if (!row) throw new Error('cluster_epoch has no row: migrations incomplete')
+    return {
+      epoch: row.epoch,
+      version: row.version === null ? 0 : Number(row.version),
+      oldest: row.oldest === null ? 0 : Number(row.oldest),
+    }
+  }
+
+  /**
+   * Starts a new epoch: every follower reloads a snapshot. Called when a control plane cannot
+   * rule out that versions went backwards (a restored backup reuses the old epoch).
+   * Serialised with writes, so no follower mixes events of two epochs.
+   */
+  async rotateEpoch(): Promise<string> {
+    return this.database.db.transaction(async (q) => {
+      if (this.database.kind === 'postgres') await q.execute(sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`)
+      const rows = await q
+        .update(clusterEpoch)
+        .set({ epoch: sql`gen_random_uuid()`, updated_at: sql`now()` })
+        .returning({ epoch: clusterEpoch.epoch })
+      return rows[0]!.epoch
+    })
+  }
+
   /** Outbox events after `version`, oldest first. */
   async eventsAfter(version: number, limit = 10_000): Promise<OutboxEvent[]> {
     const rows = await this.q
@@ -124,18 +180,18 @@ export class Store {
   }
 
   /** Every entity and the version they reflect, read in one consistent transaction. */
-  async snapshot(): Promise<{ version: number; entities: { [K in EntityName]: Entity[] } }> {
+  async snapshot(): Promise<{ epoch: string; version: number; entities: { [K in EntityName]: Entity[] } }> {
     return this.database.db.transaction(async (tx) => {
       const q = tx as unknown as Db
       if (this.database.kind === 'postgres') {
         await q.execute(sql`set transaction isolation level repeatable read`)
       }
-      const version = await this.latestVersion(q)
+      const { epoch, version } = await this.head(q)
       // One connection per transaction: read one table after another. Expired rows are
       // included: data planes check expiry themselves, and the hash must not move with time.
       const entities: Partial<{ [K in EntityName]: Entity[] }> = {}
       for (const name of ENTITY_NAMES) entities[name] = await this.daos[name].all(q, { includeExpired: true })
-      return { version, entities: entities as { [K in EntityName]: Entity[] } }
+      return { epoch, version, entities: entities as { [K in EntityName]: Entity[] } }
     })
   }
 }

@@ -6,6 +6,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  check,
   doublePrecision,
   index,
   integer,
@@ -210,6 +211,21 @@ export const configEvents = pgTable('config_events', {
   payload: jsonb('payload'),
   created_at: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
 })
+
+/**
+ * The cluster's identity for this database (one row). Outbox versions only mean something
+ * within one epoch: a recreated or restored database starts a new one, so followers that see
+ * another epoch reload a snapshot instead of trusting version numbers.
+ */
+export const clusterEpoch = pgTable(
+  'cluster_epoch',
+  {
+    id: integer('id').primaryKey().default(1),
+    epoch: uuid('epoch').notNull(),
+    updated_at: timestamp('updated_at', { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  () => [check('cluster_epoch_single_row', sql`"id" = 1`)]
+)
 
 export const TABLES = {
   upstreams,

@@ -13,6 +13,7 @@ import {
   DataPlaneProcess,
   RedisServerProcess,
   waitFor,
+  type CertFiles,
   type ConfigStatus,
   type DataPlaneStatus,
 } from './processes.js'
@@ -78,8 +79,11 @@ export class TestCluster {
 
   constructor(
     readonly name = 'cluster',
-    /** Data planes also get a TLS proxy listener (DataPlaneProcess.opts.sslPort). */
-    private readonly options: { tls?: boolean } = {}
+    /**
+     * `proxyTls`: data planes also get a TLS proxy listener (DataPlaneProcess.opts.sslPort).
+     * `clusterTls`: the shared cluster certificate for every node; plain HTTP without.
+     */
+    private readonly options: { proxyTls?: boolean; clusterTls?: CertFiles } = {}
   ) {
     this.dir = mkdtempSync(join(tmpdir(), `switchyard-${name}-`))
   }
@@ -101,6 +105,7 @@ export class TestCluster {
       databaseUrl: db.url,
       redisUrl: redis.url,
       token: this.token,
+      tls: this.options.clusterTls,
     })
     this.started.push(this.cp)
   }
@@ -127,8 +132,9 @@ export class TestCluster {
       controlPlane: this.control.clusterAddress,
       redisUrl: this.redisServer.url,
       token: this.token,
+      tls: this.options.clusterTls,
       cacheFile: join(this.dir, `dp${n}`, 'config-cache.json'),
-      ...(this.options.tls ? { sslPort: 0 } : {}),
+      ...(this.options.proxyTls ? { sslPort: 0 } : {}),
     })
     this.started.push(dp)
     this.dataPlanes[n - 1] = dp
@@ -144,8 +150,9 @@ export class TestCluster {
     return fresh
   }
 
-  async restartControlPlane(): Promise<ControlPlaneProcess> {
-    this.cp = await this.control.restart()
+  /** Restarts the (killed or stopped) control plane on the same ports, optionally on another database. */
+  async restartControlPlane(opts: { databaseUrl?: string } = {}): Promise<ControlPlaneProcess> {
+    this.cp = await ControlPlaneProcess.start({ ...this.control.opts, ...opts })
     this.started.push(this.cp)
     return this.cp
   }

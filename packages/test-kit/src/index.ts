@@ -15,6 +15,7 @@ export {
   sleep,
   spawnNode,
   waitFor,
+  type CertFiles,
   type ConfigStatus,
   type ControlPlaneOptions,
   type DataPlaneOptions,
@@ -24,5 +25,8 @@ export {
 } from './processes.js'
 export { AdminClient, TestCluster, runBounded, type AdminResponse } from './cluster.js'
 export { querySql } from './sql.js'
+export { generateCert } from './certs.js'
+export { RedisSentinelSetup, SENTINEL_MASTER } from './redis-sentinel.js'
+export { PostgresServer, type PostgresServerOptions } from './postgres-server.js'
 export { startGateway, type GatewayProcess } from './gateway.js'
 export { tlsHandshake, httpsGet, httpGet, type HandshakeResult, type SimpleResponse } from './tls-client.js'

@@ -4,6 +4,8 @@
 // `after()`) and, as a last resort, the test process's exit take them down.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import https from 'node:https'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -230,8 +232,33 @@ export function spawnNode(name: string, script: string, env: Record<string, stri
   return new ChildHandle(name, child)
 }
 
-/** GET a JSON document with a short timeout. */
-export async function getJson<T = Record<string, unknown>>(url: string, timeoutMs = 1000): Promise<T> {
+/** A certificate and key as files, e.g. the shared cluster certificate. */
+export interface CertFiles {
+  certFile: string
+  keyFile: string
+}
+
+/** GET over HTTPS trusting exactly `ca` (a self-signed cluster certificate), any host name. */
+function getHttps(url: string, ca: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca: [ca], checkServerIdentity: () => undefined, timeout: timeoutMs, agent: false }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }))
+      res.on('error', reject)
+    })
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)))
+    req.on('error', reject)
+  })
+}
+
+/** GET a JSON document with a short timeout (HTTPS trusting `ca` when given). */
+export async function getJson<T = Record<string, unknown>>(url: string, timeoutMs = 1000, ca?: string): Promise<T> {
+  if (ca) {
+    const r = await getHttps(url, ca, timeoutMs)
+    if (r.status !== 200) throw new Error(`GET ${url} answered ${r.status}`)
+    return JSON.parse(r.body) as T
+  }
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
   if (res.status !== 200) {
     await res.body?.cancel()
@@ -243,6 +270,8 @@ export async function getJson<T = Record<string, unknown>>(url: string, timeoutM
 export interface ConfigStatus {
   config_version: number
   config_hash: string
+  /** The cluster epoch (absent on a data plane that booted from an old cache file). */
+  config_epoch?: string
 }
 
 export interface DataPlaneStatus extends ConfigStatus {
@@ -280,11 +309,25 @@ export interface ControlPlaneOptions {
   adminPort?: number
   clusterPort?: number
   logLevel?: string
+  /** The shared cluster certificate; plain HTTP (SWITCHYARD_CLUSTER_PLAIN_HTTP=on) without. */
+  tls?: CertFiles | undefined
+  /** More environment, e.g. KONG_PG_* settings. */
+  env?: Record<string, string>
+}
+
+function tlsEnv(tls: CertFiles | undefined): Record<string, string> {
+  return tls
+    ? { KONG_CLUSTER_CERT: tls.certFile, KONG_CLUSTER_CERT_KEY: tls.keyFile }
+    : { SWITCHYARD_CLUSTER_PLAIN_HTTP: 'on' }
 }
 
 export class ControlPlaneProcess {
   private constructor(
-    readonly opts: Required<Omit<ControlPlaneOptions, 'logLevel'>> & { logLevel: string },
+    readonly opts: Required<Omit<ControlPlaneOptions, 'logLevel' | 'tls' | 'env'>> & {
+      logLevel: string
+      tls: CertFiles | undefined
+      env: Record<string, string>
+    },
     readonly proc: ChildHandle
   ) {}
 
@@ -297,8 +340,12 @@ export class ControlPlaneProcess {
       adminPort: opts.adminPort ?? (await freePort()),
       clusterPort: opts.clusterPort ?? (await freePort()),
       logLevel: opts.logLevel ?? 'info',
+      tls: opts.tls,
+      env: opts.env ?? {},
     }
     const proc = spawnNode(full.name, 'apps/control-plane/src/main.ts', {
+      ...tlsEnv(full.tls),
+      ...full.env,
       KONG_ROLE: 'control_plane',
       DATABASE_URL: full.databaseUrl,
       REDIS_URL: full.redisUrl,
@@ -322,7 +369,7 @@ export class ControlPlaneProcess {
   }
 
   get clusterUrl(): string {
-    return `http://127.0.0.1:${this.opts.clusterPort}`
+    return `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${this.opts.clusterPort}`
   }
 
   /** `host:port` of the cluster endpoints, as KONG_CLUSTER_CONTROL_PLANE wants it. */
@@ -331,7 +378,8 @@ export class ControlPlaneProcess {
   }
 
   status(): Promise<ConfigStatus> {
-    return getJson<ConfigStatus>(`${this.clusterUrl}/status`)
+    const ca = this.opts.tls ? readFileSync(this.opts.tls.certFile, 'utf8') : undefined
+    return getJson<ConfigStatus>(`${this.clusterUrl}/status`, 1000, ca)
   }
 
   kill(): Promise<void> {
@@ -357,11 +405,20 @@ export interface DataPlaneOptions {
   /** Also a TLS proxy listener (`KONG_PROXY_LISTEN … ssl`) on this port; 0 picks a free one. */
   sslPort?: number
   logLevel?: string
+  /** The shared cluster certificate; plain HTTP (SWITCHYARD_CLUSTER_PLAIN_HTTP=on) without. */
+  tls?: CertFiles | undefined
+  /** More environment. */
+  env?: Record<string, string>
 }
 
 export class DataPlaneProcess {
   private constructor(
-    readonly opts: Required<Omit<DataPlaneOptions, 'logLevel' | 'sslPort'>> & { logLevel: string; sslPort: number | undefined },
+    readonly opts: Required<Omit<DataPlaneOptions, 'logLevel' | 'sslPort' | 'tls' | 'env'>> & {
+      logLevel: string
+      sslPort: number | undefined
+      tls: CertFiles | undefined
+      env: Record<string, string>
+    },
     readonly proc: ChildHandle
   ) {}
 
@@ -376,9 +433,13 @@ export class DataPlaneProcess {
       statusPort: opts.statusPort ?? (await freePort()),
       sslPort: opts.sslPort === 0 ? await freePort() : opts.sslPort,
       logLevel: opts.logLevel ?? 'info',
+      tls: opts.tls,
+      env: opts.env ?? {},
     }
     const ssl = full.sslPort === undefined ? '' : `, 127.0.0.1:${full.sslPort} ssl`
     const proc = spawnNode(full.name, 'apps/data-plane/src/main.ts', {
+      ...tlsEnv(full.tls),
+      ...full.env,
       KONG_ROLE: 'data_plane',
       KONG_CLUSTER_CONTROL_PLANE: full.controlPlane,
       REDIS_URL: full.redisUrl,
@@ -443,12 +504,13 @@ export class RedisServerProcess {
     readonly proc: ChildHandle
   ) {}
 
-  static async start(port?: number): Promise<RedisServerProcess> {
+  /** `extraArgs` go on the command line, e.g. `['--replicaof', '127.0.0.1', '6379']`. */
+  static async start(port?: number, extraArgs: string[] = []): Promise<RedisServerProcess> {
     const bin = redisServerBinary()
     const p = port ?? (await freePort())
     const child = spawn(
       bin,
-      ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
+      ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning', ...extraArgs],
       // Nothing is persisted; the directory only matters if someone asks it to save.
       { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmpdir() }
     )

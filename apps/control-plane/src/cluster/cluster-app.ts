@@ -2,11 +2,16 @@
 // entity, version and hash), `GET /v1/events?after=V` (outbox rows after V, oldest first;
 // 410 when V is older than the retained outbox) and `GET /status` (newest version and hash).
 // Every endpoint but /status requires `Authorization: Bearer <SWITCHYARD_CLUSTER_TOKEN>`.
+// Every answer carries the database's cluster `epoch`: versions compare only within one.
 
-import { configHash } from '@switchyard/cluster'
+import { isClusterPeer, type ClusterTls } from '@switchyard/cluster'
 import type { Store } from '@switchyard/db'
+import type { TLSSocket } from 'node:tls'
 import express, { type Express, type NextFunction, type Request, type Response } from 'express'
 import { timingSafeEqual } from 'node:crypto'
+import { SnapshotCache, StatusCache } from './snapshot-cache.js'
+
+export { SnapshotCache, StatusCache }
 
 /** Most events one page carries; the follower asks again until it is caught up. */
 export const EVENTS_PAGE_SIZE = 1000
@@ -17,23 +22,49 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected)
 }
 
-/** Caches the hash of the newest snapshot per version: a status poll must not reread everything. */
-export class StatusCache {
-  private cached: { version: number; hash: string } | undefined
+/** How long a page stays shared; also bounds how long a backup restored in place could serve one. */
+const PAGE_TTL_MS = 1000
+const PAGES_KEPT = 64
+
+/**
+ * Serialised events pages shared by every follower asking for the same range: after a commit,
+ * all followers ask `after=V` at once, and one database read and one JSON.stringify answer
+ * them all. Keyed by the head each request read itself (epoch and newest version, read after
+ * the request arrived), so a shared page always reaches what that request was told exists.
+ */
+class EventsPageCache {
+  private readonly pages = new Map<string, { at: number; body: Promise<string> }>()
 
   constructor(private readonly store: Store) {}
 
-  async current(): Promise<{ config_version: number; config_hash: string }> {
-    const version = await this.store.latestVersion()
-    if (!this.cached || this.cached.version !== version) {
-      const snap = await this.store.snapshot()
-      this.cached = { version: snap.version, hash: configHash(snap.entities) }
+  get(epoch: string, after: number, latest: number): Promise<string> {
+    const key = `${epoch}:${after}:${latest}`
+    const now = Date.now()
+    const hit = this.pages.get(key)
+    if (hit && now - hit.at < PAGE_TTL_MS) return hit.body
+    const body = this.store.eventsAfter(after, EVENTS_PAGE_SIZE).then((events) => JSON.stringify({ epoch, latest, events }))
+    // A failed read is not kept: the next request tries again.
+    body.catch(() => this.pages.delete(key))
+    this.pages.set(key, { at: now, body })
+    for (const k of this.pages.keys()) {
+      if (this.pages.size <= PAGES_KEPT) break
+      this.pages.delete(k)
     }
-    return { config_version: this.cached.version, config_hash: this.cached.hash }
+    return body
   }
 }
 
-export function createClusterApp(store: Store, token: string, status: StatusCache): Express {
+export interface ClusterAppOptions {
+  /** Served over HTTPS with this shared certificate: clients must present it too. */
+  tls?: ClusterTls | undefined
+  snapshots?: SnapshotCache
+}
+
+export function createClusterApp(store: Store, token: string, opts: ClusterAppOptions = {}): Express {
+  const snapshots = opts.snapshots ?? new SnapshotCache(store)
+  const status = new StatusCache(snapshots)
+  const tls = opts.tls
+  const pages = new EventsPageCache(store)
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
@@ -47,6 +78,11 @@ export function createClusterApp(store: Store, token: string, status: StatusCach
   })
 
   app.use((req: Request, res: Response, next: NextFunction) => {
+    // Shared mode: only a node holding the cluster certificate gets config, token or not.
+    if (tls && !isClusterPeer((req.socket as TLSSocket).getPeerCertificate?.(), tls)) {
+      res.status(401).json({ message: 'Unauthorized: the cluster certificate is required' })
+      return
+    }
     if (!tokenMatches(req.headers.authorization, token)) {
       res.status(401).json({ message: 'Unauthorized' })
       return
@@ -56,8 +92,8 @@ export function createClusterApp(store: Store, token: string, status: StatusCach
 
   app.get('/v1/snapshot', async (_req, res, next) => {
     try {
-      const snap = await store.snapshot()
-      res.json({ version: snap.version, hash: configHash(snap.entities), entities: snap.entities })
+      const snap = await snapshots.current()
+      res.type('application/json').send(snap.body)
     } catch (err) {
       next(err)
     }
@@ -70,14 +106,17 @@ export function createClusterApp(store: Store, token: string, status: StatusCach
         res.status(400).json({ message: "'after' must be a non-negative integer" })
         return
       }
-      const [latest, oldest] = await Promise.all([store.latestVersion(), store.oldestVersion()])
+      const { epoch, version: latest, oldest } = await store.outboxBounds()
       // Events after `after` are complete only if the next one is still retained.
       if (after < latest && oldest > after + 1) {
-        res.status(410).json({ message: `version ${after} is older than the retained outbox`, oldest })
+        res.status(410).json({ message: `version ${after} is older than the retained outbox`, oldest, epoch })
         return
       }
-      const events = after >= latest ? [] : await store.eventsAfter(after, EVENTS_PAGE_SIZE)
-      res.json({ latest, events })
+      if (after >= latest) {
+        res.json({ epoch, latest, events: [] })
+        return
+      }
+      res.type('application/json').send(await pages.get(epoch, after, latest))
     } catch (err) {
       next(err)
     }

@@ -1,9 +1,11 @@
 // Publishes the control plane's commits on Redis: a notice after each commit and, every
-// second, a heartbeat with the newest version in Postgres (so a data plane that missed a
-// notice, or follows another control plane, notices the gap). Also trims the outbox.
+// second, a heartbeat with the newest version and the epoch in Postgres (so a data plane that
+// missed a notice, follows another control plane, or follows an older database, notices).
+// Also trims the outbox, and starts a new epoch when the database's versions went backwards
+// under a running control plane (a backup restored in place).
 
 import { NoticePublisher, connectRedis } from '@switchyard/cluster'
-import type { OutboxEvent, Store } from '@switchyard/db'
+import type { OutboxEvent, OutboxHead, Store } from '@switchyard/db'
 import type { Logger } from '@switchyard/log'
 
 export const HEARTBEAT_INTERVAL_MS = 1000
@@ -14,6 +16,8 @@ const PRUNE_INTERVAL_MS = 60_000
 export class OutboxPublisher {
   private readonly publisher: NoticePublisher
   private readonly timers: NodeJS.Timeout[] = []
+  /** The head the last heartbeat saw: its epoch goes on commit notices. */
+  private head: OutboxHead | undefined
 
   constructor(
     redisUrl: string,
@@ -27,16 +31,29 @@ export class OutboxPublisher {
   committed(events: readonly OutboxEvent[]): void {
     const last = events[events.length - 1]
     if (!last) return
-    void this.publisher.publish({ type: 'commit', version: last.version })
+    const epoch = this.head?.epoch
+    void this.publisher.publish(epoch ? { type: 'commit', version: last.version, epoch } : { type: 'commit', version: last.version })
+  }
+
+  /** One heartbeat: reads the head, rotates the epoch if versions went backwards, publishes. */
+  async heartbeat(): Promise<void> {
+    let head = await this.store.head()
+    const seen = this.head
+    if (seen && seen.epoch === head.epoch && head.version < seen.version) {
+      // Same epoch, fewer versions: the database was restored from an older copy. Followers
+      // ahead of it would otherwise wait for versions they already have, with other content.
+      const epoch = await this.store.rotateEpoch()
+      this.log.warn({ was: seen, now: head.version, epoch }, 'outbox versions went backwards; started a new cluster epoch')
+      head = await this.store.head()
+    }
+    this.head = head
+    await this.publisher.publish({ type: 'heartbeat', version: head.version, epoch: head.epoch })
   }
 
   start(): void {
     this.timers.push(
       setInterval(() => {
-        this.store
-          .latestVersion()
-          .then((version) => this.publisher.publish({ type: 'heartbeat', version }))
-          .catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'))
+        this.heartbeat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed'))
       }, HEARTBEAT_INTERVAL_MS)
     )
     this.timers.push(

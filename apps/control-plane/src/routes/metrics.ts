@@ -17,7 +17,7 @@ import {
   type KongMetrics,
   type UpstreamHealthInput,
 } from '@switchyard/metrics'
-import { StatusCache } from '../cluster/cluster-app.js'
+import { StatusCache } from '../cluster/snapshot-cache.js'
 import type { AdminRouter } from '../http/dispatch.js'
 
 export function mountMetrics(router: AdminRouter, scrape: () => Promise<string>): void {

@@ -41,9 +41,18 @@ export interface NodeInfo {
 }
 
 /** Names of plugins with at least one configured instance. */
+/** The last list read, answered while the database is unreachable: `GET /` needs no database. */
+const lastEnabled = new WeakMap<AdminDeps, string[]>()
+
 async function enabledInCluster(deps: AdminDeps): Promise<string[]> {
-  const rows = await deps.store.daos.plugins.all(deps.store.q)
-  return [...new Set(rows.map((r) => String(r['name'])))].sort()
+  try {
+    const rows = await deps.store.daos.plugins.all(deps.store.q)
+    const names = [...new Set(rows.map((r) => String(r['name'])))].sort()
+    lastEnabled.set(deps, names)
+    return names
+  } catch {
+    return lastEnabled.get(deps) ?? []
+  }
 }
 
 const UNITS: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
