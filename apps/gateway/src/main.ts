@@ -82,6 +82,7 @@ if (config.proxyListen) {
     access: plugins.access,
     onRequestEnd: recorder.onRequestEnd,
     responseTap: recorder.responseTap,
+    limits: config.proxyLimits,
   })
   cp.counters.watch(proxy.server)
   await listen(proxy.server, config.proxyListen, 'proxy', log)
