@@ -17,6 +17,8 @@ export interface ControlPlaneConfig {
   /** `traditional` (Admin API only) or `control_plane` (plus cluster endpoints and Redis). */
   role: 'traditional' | 'control_plane'
   clusterListen: Listen | undefined
+  /** SWITCHYARD_ADMIN_TOKEN: required on every Admin API request when set. */
+  adminToken: string | undefined
 }
 
 /** Postgres from DATABASE_URL, or from KONG_PG_* when KONG_PG_HOST or KONG_DATABASE=postgres is set. */
@@ -44,5 +46,6 @@ export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): Co
     clusterToken: env['SWITCHYARD_CLUSTER_TOKEN'],
     role: env['KONG_ROLE'] === 'control_plane' ? 'control_plane' : 'traditional',
     clusterListen: parseListen(env['KONG_CLUSTER_LISTEN'], '0.0.0.0:8005'),
+    adminToken: env['SWITCHYARD_ADMIN_TOKEN'] || undefined,
   }
 }

@@ -9,6 +9,7 @@ import { createClusterApp, StatusCache } from './cluster/cluster-app.js'
 import { OutboxPublisher } from './cluster/publisher.js'
 import { loadControlPlaneConfig } from './config.js'
 import { createControlPlane } from './control-plane.js'
+import { adminExposureWarning } from './http/admin-auth.js'
 import { listen } from '@switchyard/server'
 
 const config = loadControlPlaneConfig()
@@ -37,9 +38,12 @@ const cp = await createControlPlane({
   log,
   onCommit: (events) => publisher?.committed(events),
   configuration: { role: config.role },
+  adminToken: config.adminToken,
 })
 
 
+const exposed = adminExposureWarning(config.adminListen, config.adminToken)
+if (exposed) log.warn({ listen: config.adminListen }, exposed)
 if (config.adminListen) {
   const server = http.createServer(cp.app)
   cp.counters.watch(server)

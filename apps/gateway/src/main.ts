@@ -1,7 +1,7 @@
 // `npm start`: control plane and data plane in one process, on PGlite in ./.data unless
 // DATABASE_URL / KONG_PG_* point at Postgres.
 
-import { createControlPlane } from '@switchyard/control-plane'
+import { adminExposureWarning, createControlPlane } from '@switchyard/control-plane'
 import {
   ConfigState,
   createPluginAccess,
@@ -40,6 +40,7 @@ const cp = await createControlPlane({
   databaseUrl: config.databaseUrl,
   dataDir: config.dataDir,
   log,
+  adminToken: config.adminToken,
   onCommit: (events) => {
     for (const e of events) state.apply(e)
   },
@@ -65,6 +66,8 @@ scrape = dataPlaneScrape({
 })
 
 
+const exposed = adminExposureWarning(config.adminListen, config.adminToken)
+if (exposed) log.warn({ listen: config.adminListen }, exposed)
 if (config.adminListen) {
   const admin = http.createServer(cp.app)
   cp.counters.watch(admin)
