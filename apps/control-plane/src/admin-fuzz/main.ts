@@ -1,0 +1,37 @@
+// `npm run fuzz`: the long Admin API fuzzing run. Options: --count N (default 20000),
+// --seed N (default: from the clock, printed so a failure replays), --db postgres|pglite
+// (default postgres: a fresh test database on the local server). Exits 1 on any problem.
+
+import { createTestDatabase } from '@switchyard/test-kit'
+import { parseArgs } from 'node:util'
+import { summarize } from './run.js'
+import { runFuzzSession } from './session.js'
+
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '20000' },
+    seed: { type: 'string' },
+    db: { type: 'string', default: 'postgres' },
+  },
+})
+const count = Number(values.count)
+const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed)
+if (!Number.isInteger(count) || count < 1 || !Number.isInteger(seed)) {
+  console.error('usage: npm run fuzz -- [--count N] [--seed N] [--db postgres|pglite]')
+  process.exit(2)
+}
+const database = values.db === 'pglite' ? undefined : await createTestDatabase()
+const started = performance.now()
+try {
+  const r = await runFuzzSession({ databaseUrl: database?.url, count, seed })
+  console.log(summarize(r.report))
+  console.log(`stored at the end ${JSON.stringify(r.stored)}; ${Math.round(performance.now() - started)} ms`)
+  const problems = [...r.report.problems, ...r.consistency, ...r.logged]
+  for (const p of problems.slice(0, 50)) console.log(`PROBLEM ${p}`)
+  if (problems.length > 0) {
+    console.log(`${problems.length} problems; replay with --seed ${seed} --count ${count}`)
+    process.exitCode = 1
+  }
+} finally {
+  await database?.drop()
+}
