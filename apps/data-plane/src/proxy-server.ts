@@ -173,6 +173,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       path,
       headers,
       protocol: 'http',
+      localPort: req.socket.localPort,
     })
     return { match, path, query, headers }
   }
