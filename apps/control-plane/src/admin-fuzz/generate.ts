@@ -346,6 +346,25 @@ function entityOf(template: string): EntityDefinition | undefined {
   return name ? (ENTITIES as Record<string, EntityDefinition>)[name] : undefined
 }
 
+/**
+ * A body nesting around and far past the parsers' depth limit (lua-cjson's 1000), written as
+ * text: building it as a value would overflow the generator's own stack first.
+ */
+function deepBody(rng: Random, encoding: Exclude<Encoding, 'none'>): { body: Buffer; headers: Record<string, string> } {
+  const depth = rng.pick([999, 1000, 1001, 20_000, 100_000])
+  const field = rng.pick(['tags', 'config', 'x', 'healthchecks'])
+  if (encoding === 'json') {
+    const inner = rng.chance(0.5) ? '['.repeat(depth) + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)
+    return { body: Buffer.from(`{"name":"deep","${field}":${inner}}`), headers: { 'content-type': 'application/json' } }
+  }
+  const key = field + (rng.chance(0.5) ? '[1]'.repeat(depth) : '.a'.repeat(depth))
+  if (encoding === 'form') {
+    return { body: Buffer.from(`name=deep&${key}=1`), headers: { 'content-type': 'application/x-www-form-urlencoded' } }
+  }
+  const text = `--d\r\nContent-Disposition: form-data; name="${key}"\r\n\r\n1\r\n--d--\r\n`
+  return { body: Buffer.from(text), headers: { 'content-type': 'multipart/form-data; boundary=d' } }
+}
+
 function likelyMethods(template: string): readonly string[] {
   const last = template.split('/').at(-1) ?? ''
   if (last === 'healthy' || last === 'unhealthy') return ['PUT', 'POST']
@@ -368,8 +387,9 @@ export function generateRequest(rng: Random, endpoints: readonly string[], world
   const request: FuzzRequest = { method, path, headers: {}, encoding: 'none', endpoint, randomPath: isRandomPath, randomQuery: isRandomQuery }
   if (!WRITE_METHODS.has(method) && !rng.chance(0.03)) return request
   const def = entityOf(endpoint) ?? rng.pick(Object.values(ENTITIES) as EntityDefinition[])
-  const value = bodyFor(rng, def, world)
   const encoding = rng.pick(['json', 'form', 'multipart'] as const)
+  if (rng.chance(0.01)) return { ...request, ...deepBody(rng, encoding), encoding }
+  const value = bodyFor(rng, def, world)
   const { body, headers } = encode(rng, value, encoding)
   return { ...request, body, headers, encoding }
 }
