@@ -243,6 +243,25 @@ export function runMalformedInputCases(h: AdminHarness): void {
     assert.deepEqual(fine.body.fields, { tags: ['expected a string'] })
   })
 
+  // Found by the Admin API fuzzer: a foreign reference by name with a NUL in it went to
+  // Postgres as a query parameter, which Postgres refuses (500).
+  test('a foreign reference by a name holding NUL is unresolved, not a 500', async () => {
+    const s = await createService(h.client, { name: 'nul-ref' })
+    const bodies: [string, string, Json][] = [
+      ['POST', '/routes', { paths: ['/n'], service: { name: 'a\u0000b' } }],
+      ['PUT', '/routes/nul-route', { paths: ['/n'], service: { name: 'a\u0000b' } }],
+      ['POST', '/plugins', { name: 'prometheus', service: { name: 'a\u0000b' } }],
+      ['POST', '/plugins', { name: 'prometheus', route: { name: '\u0000' } }],
+      ['PATCH', `/services/${s.id}/routes`, { paths: ['/n'] }],
+    ]
+    for (const [method, path, body] of bodies) {
+      const r = await h.client.raw(method, path, { 'content-type': 'application/json' }, JSON.stringify(body))
+      assert.ok(r.status >= 400 && r.status < 500, `${method} ${path} → ${r.status} ${r.text.slice(0, 200)}`)
+    }
+    const form = await h.client.raw('POST', '/routes', { 'content-type': 'application/x-www-form-urlencoded' }, 'paths[1]=/n&service.name=a%00b')
+    assert.equal(form.status, 400, form.text)
+  })
+
   // Found by the Admin API fuzzer: a multipart body cut off inside a file part failed busboy's
   // file stream with no listener, and the unhandled 'error' event killed the whole process.
   test('a multipart body cut off inside a file part is 400 and the server lives on', async () => {
