@@ -11,7 +11,7 @@ import { summarize } from './run.js'
 import { runFuzzSession } from './session.js'
 
 const SEEDS = [1, 2, 3]
-const PER_SEED = 700
+const PER_SEED = 500
 
 let database: TestDatabase
 before(async () => {

@@ -222,6 +222,65 @@ export async function checkConsistency(baseUrl: string, stored: StoredEntities):
   return problems
 }
 
+/** An outbox event as the consistency check reads it. */
+export interface ReplayEvent {
+  entity: string
+  op: string
+  id: string
+  payload: Entity | null
+}
+
+/**
+ * Problems between the outbox and the tables: replaying every event in order (what a data
+ * plane does from an empty state) must give exactly the stored entities, or data planes would
+ * serve another configuration than the database holds.
+ */
+export function checkOutboxReplay(events: readonly ReplayEvent[], stored: StoredEntities): string[] {
+  const replayed = new Map<string, Entity>()
+  for (const e of events) {
+    const key = `${e.entity}/${e.id}`
+    if (e.op !== 'delete') {
+      if (e.payload) replayed.set(key, e.payload)
+      continue
+    }
+    replayed.delete(key)
+    // The outbox records the deleted parent only; data planes cascade as the foreign keys do
+    // (targets of an upstream, plugins of a route or service).
+    for (const [k, v] of replayed) {
+      const parent = (field: string) => (v[field] as { id?: string } | null | undefined)?.id === e.id
+      const child =
+        (e.entity === 'upstreams' && k.startsWith('targets/') && parent('upstream')) ||
+        ((e.entity === 'routes' || e.entity === 'services') && k.startsWith('plugins/') && parent(e.entity === 'routes' ? 'route' : 'service'))
+      if (child) replayed.delete(k)
+    }
+  }
+  const problems: string[] = []
+  const seen = new Set<string>()
+  for (const name of Object.keys(stored) as EntityName[]) {
+    for (const entity of stored[name]) {
+      const key = `${name}/${String(entity['id'])}`
+      seen.add(key)
+      const r = replayed.get(key)
+      if (!r) problems.push(`${key} is stored but the outbox never delivered it`)
+      else if (JSON.stringify(sortKeys(r)) !== JSON.stringify(sortKeys(entity))) {
+        problems.push(`${key} differs between the outbox and the table`)
+      }
+    }
+  }
+  for (const key of replayed.keys()) if (!seen.has(key)) problems.push(`${key} was deleted but the outbox never said so`)
+  return problems
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys)
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])])
+  )
+}
+
 /** One line per category, for logs and the closing note. */
 export function summarize(r: FuzzReport): string {
   const endpoints = Object.entries(r.byEndpoint)

@@ -7,7 +7,7 @@ import { createLogger } from '@switchyard/log'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createControlPlane } from '../control-plane.js'
-import { checkConsistency, fuzzAdminApi, type FuzzReport } from './run.js'
+import { checkConsistency, checkOutboxReplay, fuzzAdminApi, type FuzzReport } from './run.js'
 
 export interface FuzzSessionOptions {
   databaseUrl: string | undefined
@@ -18,7 +18,7 @@ export interface FuzzSessionOptions {
 
 export interface FuzzSessionResult {
   report: FuzzReport
-  /** Stored entities that no longer validate, dangle or do not read back. */
+  /** Stored entities that no longer validate, dangle, do not read back or differ from the outbox. */
   consistency: string[]
   /** Error lines the control plane logged (an unexpected exception in a handler). */
   logged: string[]
@@ -42,7 +42,11 @@ export async function runFuzzSession(opts: FuzzSessionOptions): Promise<FuzzSess
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
     })
     const snapshot = await cp.store.snapshot()
-    const consistency = await checkConsistency(baseUrl, snapshot.entities)
+    const events = await cp.store.eventsAfter(0, Number.MAX_SAFE_INTEGER)
+    const consistency = [
+      ...(await checkConsistency(baseUrl, snapshot.entities)),
+      ...checkOutboxReplay(events, snapshot.entities),
+    ]
     const stored = Object.fromEntries(Object.entries(snapshot.entities).map(([k, v]) => [k, v.length]))
     return { report, consistency, logged, stored }
   } finally {
