@@ -262,6 +262,42 @@ export function runMalformedInputCases(h: AdminHarness): void {
     assert.equal(form.status, 400, form.text)
   })
 
+  // Found by the Admin API fuzzer: a PUT by name whose body carried another id rewrote the
+  // stored primary key, which the entity's plugins reference (foreign key error, 500); Kong's
+  // upsert never updates key columns, so the body's id is ignored for an existing entity.
+  test('PUT by name to an existing entity keeps its id and its plugins', async () => {
+    const s = await createService(h.client, { name: 'keep' })
+    const r = await createRoute(h.client, { name: 'keep', paths: ['/k'], service: { id: s.id } })
+    const other = await createRoute(h.client, { name: 'other', paths: ['/o'] })
+    const plugin = await h.client.post('/plugins', { name: 'prometheus', route: { id: r.id } })
+    assert.equal(plugin.status, 201)
+    for (const id of ['0b6e7fb5-9a71-4b0a-a3f4-4c2d1b8c7e10', other.id]) {
+      const put = await h.client.put('/routes/keep', { id, paths: ['/k2'], service: { id: s.id } })
+      assert.equal(put.status, 200, put.text)
+      assert.equal(put.body.id, r.id)
+      assert.deepEqual(put.body.paths, ['/k2'])
+    }
+    const servicePut = await h.client.put('/services/keep', { id: '4b0c5d2e-1f3a-4e6b-8c7d-9e0f1a2b3c4d', host: 'k.test' })
+    assert.equal(servicePut.status, 200)
+    assert.equal(servicePut.body.id, s.id)
+    assert.equal((await h.client.get(`/plugins/${plugin.body.id}`)).body.route.id, r.id)
+    assert.equal((await h.client.get(`/routes/${other.id}`)).body.name, 'other')
+  })
+
+  test('PUT racing DELETE on the same name never answers 5xx', async () => {
+    const statuses: number[] = []
+    for (let round = 0; round < 30; round++) {
+      const answers = await Promise.all([
+        h.client.put('/routes/racy', { paths: ['/r'] }),
+        h.client.raw('DELETE', '/routes/racy'),
+        h.client.put('/routes/racy', { paths: ['/r2'] }),
+        h.client.patch('/routes/racy', { paths: ['/r3'] }),
+      ])
+      statuses.push(...answers.map((a) => a.status))
+    }
+    assert.deepEqual(statuses.filter((s) => s >= 500), [])
+  })
+
   // Found by the Admin API fuzzer: a multipart body cut off inside a file part failed busboy's
   // file stream with no listener, and the unhandled 'error' event killed the whole process.
   test('a multipart body cut off inside a file part is 400 and the server lives on', async () => {
