@@ -140,6 +140,8 @@ export function runMalformedInputCases(h: AdminHarness): void {
       [{ 'content-type': 'application/x-www-form-urlencoded' }, 'a[99999999]=1&b[-1]=2&c[1e3]=3&d]]=4&e[[=5'],
       [{ 'content-type': 'application/x-www-form-urlencoded' }, '.name=x&name.=y&..=z'],
       [{ 'content-type': 'application/x-www-form-urlencoded' }, 'name=a.test&name[]=b&name.x=c'],
+      // Found by the fuzzer: an append after the key was used as a record threw (500).
+      [{ 'content-type': 'application/x-www-form-urlencoded' }, 'headers.k.y=1&headers.k[].z=2&tags.a=1&tags[].b=2'],
       [{ 'content-type': 'text/xml' }, '<x/>'],
       [{ 'content-type': '' }, 'x'],
       [{ 'content-type': ';;;' }, 'x'],
