@@ -29,7 +29,7 @@ for (const seed of SEEDS) {
     assert.deepEqual(r.logged, [], summary)
     assert.deepEqual(r.consistency, [], summary)
     // The generator really covers what it claims to.
-    assert.equal(r.report.tried, PER_SEED)
+    assert.ok(r.report.tried >= PER_SEED)
     for (const enc of ['json', 'form', 'multipart'] as const) assert.ok(r.report.byEncoding[enc] > PER_SEED / 10, summary)
     assert.ok(r.report.randomPaths > 0 && r.report.randomQueries > 0, summary)
     const missed = Object.entries(r.report.byEndpoint).filter(([, n]) => n === 0)

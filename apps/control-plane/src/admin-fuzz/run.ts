@@ -26,6 +26,8 @@ export interface FuzzReport {
   byEncoding: Record<Encoding, number>
   randomPaths: number
   randomQueries: number
+  /** Requests sent three times at once (racing writes). */
+  bursts: number
   byEndpoint: Record<string, number>
   byStatus: Record<string, number>
   problems: string[]
@@ -132,6 +134,7 @@ export async function fuzzAdminApi(opts: FuzzOptions): Promise<FuzzReport> {
     byEncoding: { json: 0, form: 0, multipart: 0, none: 0 },
     randomPaths: 0,
     randomQueries: 0,
+    bursts: 0,
     byEndpoint: Object.fromEntries(opts.endpoints.map((e) => [e, 0])),
     byStatus: {},
     problems: [],
@@ -141,20 +144,27 @@ export async function fuzzAdminApi(opts: FuzzOptions): Promise<FuzzReport> {
     while (next < opts.count) {
       next++
       const req = generateRequest(rng, opts.endpoints, world)
-      report.tried++
-      report.byEncoding[req.encoding]++
-      if (req.randomPath) report.randomPaths++
-      if (req.randomQuery) report.randomQueries++
-      report.byEndpoint[req.endpoint] = (report.byEndpoint[req.endpoint] ?? 0) + 1
-      try {
-        const a = await send(agent, base, req, timeoutMs)
-        report.byStatus[a.status] = (report.byStatus[a.status] ?? 0) + 1
-        const problem = answerProblem(req.method, a)
-        if (problem) report.problems.push(`${problem}: ${describe(req)} → ${a.text.slice(0, 200)}`)
-        learn(world, req.endpoint, a)
-      } catch (err) {
-        report.problems.push(`${(err as Error).message}: ${describe(req)}`)
-      }
+      // Now and then the same request several times at once: writes racing on one key.
+      const copies = rng.chance(0.03) ? 3 : 1
+      if (copies > 1) report.bursts++
+      await Promise.all(
+        Array.from({ length: copies }, async () => {
+          report.tried++
+          report.byEncoding[req.encoding]++
+          if (req.randomPath) report.randomPaths++
+          if (req.randomQuery) report.randomQueries++
+          report.byEndpoint[req.endpoint] = (report.byEndpoint[req.endpoint] ?? 0) + 1
+          try {
+            const a = await send(agent, base, req, timeoutMs)
+            report.byStatus[a.status] = (report.byStatus[a.status] ?? 0) + 1
+            const problem = answerProblem(req.method, a)
+            if (problem) report.problems.push(`${problem}: ${describe(req)} → ${a.text.slice(0, 200)}`)
+            learn(world, req.endpoint, a)
+          } catch (err) {
+            report.problems.push(`${(err as Error).message}: ${describe(req)}`)
+          }
+        })
+      )
     }
   }
   try {
@@ -288,7 +298,7 @@ export function summarize(r: FuzzReport): string {
   return [
     `seed ${r.seed}: ${r.tried} requests`,
     `bodies: json ${r.byEncoding.json}, form ${r.byEncoding.form}, multipart ${r.byEncoding.multipart}; without body ${r.byEncoding.none}`,
-    `random paths ${r.randomPaths}, random query strings ${r.randomQueries}, endpoints ${endpoints.length - untouched.length}/${endpoints.length}`,
+    `random paths ${r.randomPaths}, random query strings ${r.randomQueries}, racing bursts ${r.bursts}, endpoints ${endpoints.length - untouched.length}/${endpoints.length}`,
     `statuses ${JSON.stringify(r.byStatus)}`,
     `problems ${r.problems.length}`,
   ].join('\n')
