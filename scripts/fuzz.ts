@@ -6,8 +6,10 @@
 
 import { createTestDatabase } from '@switchyard/test-kit'
 import { parseArgs } from 'node:util'
-import { summarize } from './run.js'
-import { runFuzzSession } from './session.js'
+// A script, not part of the control plane: it sets up a throw-away database with test-kit,
+// which the apps may only use in tests.
+import { summarize } from '../apps/control-plane/src/admin-fuzz/run.ts'
+import { runFuzzSession } from '../apps/control-plane/src/admin-fuzz/session.ts'
 
 const { values } = parseArgs({
   options: {
