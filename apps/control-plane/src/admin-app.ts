@@ -5,6 +5,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express'
 import type { Logger } from '@switchyard/log'
 import type { AdminDeps } from './endpoints/context.js'
+import { adminAuth } from './http/admin-auth.js'
 import { AdminRouter } from './http/dispatch.js'
 import { SERVER_HEADER, sendMessage } from './http/respond.js'
 import { mountCaCertificates } from './routes/ca-certificates.js'
@@ -22,6 +23,8 @@ export interface AdminAppOptions {
   log: Logger
   /** Extra mounts (health endpoints, metrics) added by later layers. */
   extend?: (router: AdminRouter) => void
+  /** When set, every request but CORS preflights must present it (SWITCHYARD_ADMIN_TOKEN). */
+  adminToken?: string | undefined
 }
 
 export interface AdminApp {
@@ -52,6 +55,7 @@ export function createAdminApp(opts: AdminAppOptions): AdminApp {
   app.disable('x-powered-by')
   app.set('etag', false)
   app.use(kongHeaders)
+  if (opts.adminToken) app.use(adminAuth(opts.adminToken))
 
   const onError = (err: unknown, res: Response) => {
     log.error({ err }, 'admin request failed')

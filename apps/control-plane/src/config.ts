@@ -27,6 +27,8 @@ export interface ControlPlaneConfig {
   clusterTls: ClusterTls | undefined
   /** SWITCHYARD_CLUSTER_PLAIN_HTTP=on: serve the cluster listener without TLS (trusted networks only). */
   clusterPlainHttp: boolean
+  /** SWITCHYARD_ADMIN_TOKEN: required on every Admin API request when set. */
+  adminToken: string | undefined
 }
 
 const DEFAULT_ADMIN_LISTEN = '127.0.0.1:8001'
@@ -144,5 +146,6 @@ export function loadControlPlaneConfig(env: NodeJS.ProcessEnv = process.env): Co
     configuration: shownConfiguration(env, 'off'),
     clusterTls: loadClusterTls(env['KONG_CLUSTER_CERT'], env['KONG_CLUSTER_CERT_KEY']),
     clusterPlainHttp: isOn(env['SWITCHYARD_CLUSTER_PLAIN_HTTP']),
+    adminToken: env['SWITCHYARD_ADMIN_TOKEN'] || undefined,
   }
 }

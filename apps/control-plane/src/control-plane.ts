@@ -28,6 +28,8 @@ export interface ControlPlaneOptions {
   /** Receives every committed batch of changes (cluster publisher, local data plane). */
   onCommit?: (events: OutboxEvent[]) => void
   extend?: (router: AdminRouter) => void
+  /** Admin API token (SWITCHYARD_ADMIN_TOKEN); undefined = open, as in Kong OSS. */
+  adminToken?: string | undefined
   configuration?: Record<string, unknown>
   /** Shared health state: enables `/upstreams/{u}/health` and the healthy/unhealthy endpoints. */
   healthStore?: HealthStore
@@ -95,6 +97,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const admin = createAdminApp({
     deps,
     log: opts.log,
+    adminToken: opts.adminToken,
     node: {
       nodeId,
       configuration: {

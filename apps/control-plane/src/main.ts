@@ -10,6 +10,7 @@ import { createClusterApp } from './cluster/cluster-app.js'
 import { OutboxPublisher } from './cluster/publisher.js'
 import { loadControlPlaneConfig } from './config.js'
 import { createControlPlane } from './control-plane.js'
+import { adminExposureWarning } from './http/admin-auth.js'
 import { listen } from '@switchyard/server'
 
 const config = (() => {
@@ -52,9 +53,12 @@ const cp = await createControlPlane({
   onCommit: (events) => publisher?.committed(events),
   configuration: { ...config.configuration, role: config.role },
   role: config.role,
+  adminToken: config.adminToken,
 })
 
 
+const exposed = adminExposureWarning(config.adminListen, config.adminToken)
+if (exposed) log.warn({ listen: config.adminListen }, exposed)
 if (config.adminListen) {
   const server = http.createServer(cp.app)
   cp.counters.watch(server)

@@ -4,6 +4,7 @@
 import { isOn, loadClusterTls, type ClusterTls } from '@switchyard/cluster'
 import { parseLogLevel, type LevelName } from '@switchyard/log'
 import { parseListen, parseListeners, type Listen } from '@switchyard/server'
+import { parseProxyLimits, type ProxyLimits } from './proxy-limits.js'
 import { parseSslCertificate } from './ssl-certificate-config.js'
 import type { CertificateChain } from './tls-certificates.js'
 
@@ -25,6 +26,19 @@ export interface DataPlaneConfig {
   logLevel: LevelName
   /** Half-open recovery cooldown for passive-only upstreams, ms (0 = off). */
   halfOpenMs: number
+  /** Client body/header limits and timeouts (KONG_NGINX_HTTP_*). */
+  proxyLimits: ProxyLimits
+}
+
+/** The proxy's client limits from Kong's nginx-injection variables. */
+export function proxyLimitsFrom(env: NodeJS.ProcessEnv): ProxyLimits {
+  return parseProxyLimits({
+    clientMaxBodySize: env['KONG_NGINX_HTTP_CLIENT_MAX_BODY_SIZE'],
+    largeClientHeaderBuffers: env['KONG_NGINX_HTTP_LARGE_CLIENT_HEADER_BUFFERS'],
+    clientHeaderTimeout: env['KONG_NGINX_HTTP_CLIENT_HEADER_TIMEOUT'],
+    clientBodyTimeout: env['KONG_NGINX_HTTP_CLIENT_BODY_TIMEOUT'],
+    keepaliveTimeout: env['KONG_NGINX_HTTP_KEEPALIVE_TIMEOUT'],
+  })
 }
 
 /** A non-negative number of ms; anything else means off. */
@@ -71,5 +85,6 @@ export function loadDataPlaneConfig(env: NodeJS.ProcessEnv = process.env): DataP
     cacheFile: env['SWITCHYARD_CACHE_FILE'] ?? './.data/data-plane-config.json',
     logLevel: parseLogLevel(env['KONG_LOG_LEVEL']),
     halfOpenMs: parseCooldown(env['SWITCHYARD_HALF_OPEN_COOLDOWN_MS']),
+    proxyLimits: proxyLimitsFrom(env),
   }
 }

@@ -44,6 +44,7 @@ const proxy = createProxyServer({
   access: node.plugins.access,
   onRequestEnd: recorder.onRequestEnd,
   responseTap: recorder.responseTap,
+  limits: config.proxyLimits,
 })
 connections.watch(proxy.server)
 if (config.proxyListen) await listen(proxy.server, config.proxyListen, 'proxy', log)

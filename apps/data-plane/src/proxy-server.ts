@@ -18,6 +18,9 @@ import { hashValue } from './hash-input.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { PROXY_ERRORS, type ProxyError } from './proxy-errors.js'
 import { RequestEdits } from './request-edits.js'
+import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './proxy-limits.js'
+import { ABORTED, declaredBodyTooLarge, readRequestBody } from './request-body.js'
+import { checkRequestHead, clientErrorReply, rawErrorResponse } from './request-guard.js'
 import type { RouteMatch } from './router.js'
 import { classifyError, UpstreamPools, type FailureKind } from './upstream-pools.js'
 import type { AiRuntime, Ticket } from './ai-runtime.js'
@@ -99,6 +102,8 @@ export interface ProxyDeps {
     /** The buffered request body, when the route buffers requests (Kong's default). */
     requestBody: Buffer | null | undefined
   }) => ResponseTap | undefined
+  /** Client limits (body size, header size, timeouts); nginx's defaults as Kong ships them. */
+  limits?: ProxyLimits
 }
 
 export interface RequestEnd {
@@ -156,15 +161,6 @@ class AbortSignalLite extends EventEmitter {
   }
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => resolve(Buffer.concat(chunks)))
-    req.on('error', reject)
-  })
-}
-
 /** Size of the request line and headers as they arrived (HTTP/1.1 framing). */
 function requestHeadBytes(req: http.IncomingMessage): number {
   // "METHOD SP url SP HTTP/x.y CRLF", then "name: value CRLF" per header, then CRLF.
@@ -192,6 +188,8 @@ function hostHeaderFor(peer: { host: string; port: number }, upstream: BalancedU
 }
 
 export function createProxyServer(deps: ProxyDeps): ProxyServer {
+  const limits = deps.limits ?? DEFAULT_PROXY_LIMITS
+  const bodyLimits = { maxBytes: limits.maxBodyBytes, idleMs: limits.bodyTimeoutMs }
   const pools = new UpstreamPools()
   const upstreamTls = new UpstreamTls(deps.state)
   const wsProxy = httpProxy.createProxyServer({ ws: true, xfwd: true })
@@ -215,6 +213,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       headers,
       protocol: isTls(req) ? 'https' : 'http',
       sni: isTls(req) ? (req.socket as TLSSocket).servername || undefined : undefined,
+      localPort: req.socket.localPort,
     })
     return { match, path, query, headers }
   }
@@ -261,7 +260,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     if (!service) return sendError(res, PROXY_ERRORS.NO_SERVICE)
     upstream = deps.state.upstreamByName(service.host)
     let accessCtx: AccessContext | undefined
-    let bodyRead: Promise<Buffer> | undefined
+    // Read once, under the body limits, whether a plugin (key_in_body) or the proxy asks first.
+    let bodyRead: ReturnType<typeof readRequestBody> | undefined
     if (deps.access) {
       accessCtx = {
         req,
@@ -270,7 +270,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         upstream,
         query,
         edits: new RequestEdits(),
-        body: () => (bodyRead ??= readBody(req)),
+        body: () => (bodyRead ??= readRequestBody(req, bodyLimits)).then((r) => (Buffer.isBuffer(r) ? r : Buffer.alloc(0))),
       }
       const verdict = await deps.access(accessCtx)
       const username = accessCtx.auth?.consumer?.['username']
@@ -294,10 +294,18 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     // Kong buffers request bodies by default (request_buffering), which also makes retries safe.
     const buffered = match.route.request_buffering !== false
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
+    if (hasBody && declaredBodyTooLarge(req, limits.maxBodyBytes)) {
+      return sendError(res, PROXY_ERRORS.PAYLOAD_TOO_LARGE, { connection: 'close' })
+    }
     // No body at all: nothing to read or stream, and any attempt can be repeated.
     const edits = accessCtx?.edits
     const auth = accessCtx?.auth
-    let body = !hasBody ? null : bodyRead ? await bodyRead : buffered ? await readBody(req) : undefined
+    const read = !hasBody ? null : bodyRead ? await bodyRead : buffered ? await readRequestBody(req, bodyLimits) : undefined
+    if (read === ABORTED) return
+    if (read !== null && read !== undefined && !Buffer.isBuffer(read)) {
+      return sendError(res, read, { connection: 'close' })
+    }
+    let body = read
     if (edits?.body) body = edits.body
     requestBytes = body?.length ?? Number(req.headers['content-length'] ?? 0)
     const replayable = body !== undefined || req.headers['content-length'] === '0'
@@ -517,12 +525,30 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
   }
 
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const refused = checkRequestHead(req, limits.headerLineBytes)
+    if (refused) return sendError(res, refused, { connection: 'close' })
     handle(req, res).catch((err: unknown) => {
       deps.log.error({ err }, 'proxy request failed')
       sendError(res, PROXY_ERRORS.INTERNAL)
     })
   }
-  const server = http.createServer(onRequest)
+  const server = http.createServer(serverOptions(limits), onRequest)
+
+  server.on('clientError', (err: Error & { code?: string; rawPacket?: Buffer }, socket: Duplex) => {
+    const reply = clientErrorReply(err)
+    // Answer only when nothing of a response is on the wire yet (Node's own rule, which reads
+    // the socket's current response): a reply in the middle of one would corrupt it.
+    const busy = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent
+    if (reply && socket.writable && !busy) {
+      socket.end(rawErrorResponse(reply, SERVER, http.STATUS_CODES[reply.status] ?? ''))
+    }
+    socket.destroy()
+  })
+  // CONNECT asks for a tunnel, which a reverse proxy never opens.
+  server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+    const err = PROXY_ERRORS.BAD_REQUEST
+    socket.end(rawErrorResponse(err, SERVER, http.STATUS_CODES[err.status] ?? ''))
+  })
 
   /** An answer written straight to an upgrade request's socket. */
   function answerUpgrade(socket: Duplex, status: number, message: unknown, headers: Record<string, string> = {}): void {
@@ -543,6 +569,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
   async function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const { match, query: rawQuery } = route(req)
     const reject = (err: ProxyError) => answerUpgrade(socket, err.status, { message: err.message })
+    const refused = checkRequestHead(req, limits.headerLineBytes)
+    if (refused) return reject(refused)
     if (!match) return reject(PROXY_ERRORS.NO_ROUTE)
     if (!match.service) return reject(PROXY_ERRORS.NO_SERVICE)
     const upstream = deps.state.upstreamByName(match.service.host)
@@ -594,5 +622,20 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       wsProxy.close()
       await pools.close()
     },
+  }
+}
+
+function serverOptions(limits: ProxyLimits): http.ServerOptions {
+  return {
+    // Node counts the request line and headers together; per-line limits are checkRequestHead's.
+    maxHeaderSize: limits.headerTotalBytes,
+    headersTimeout: limits.headerTimeoutMs,
+    // No cap on a whole request (nginx has none); slow bodies meet client_body_timeout instead.
+    requestTimeout: 0,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // checkRequestHead answers a missing Host with Kong's body.
+    requireHostHeader: false,
+    // Expired header timers are found by a sweep; a quarter of the timeout keeps the overshoot small.
+    connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(limits.headerTimeoutMs / 4))),
   }
 }

@@ -522,3 +522,29 @@ describe('router services', () => {
     assert.equal(router.match(request({ path: '/x' }))?.route.id, 'good')
   })
 })
+
+describe('router host matching as Kong 3.9 (traditional_compatible)', () => {
+  // [route hosts, Host header, port the request arrived on, matches]
+  const cases: [string[], string, number, boolean][] = [
+    // A Host without port is matched with the port the request came in on (net.dst.port).
+    [['example.test:8000'], 'example.test', 8000, true],
+    [['example.test:80'], 'example.test', 8000, false],
+    [['example.test:8000'], 'example.test:8000', 9000, true],
+    [['example.test:8000'], 'example.test:9000', 8000, false],
+    [['example.test'], 'example.test:1234', 8000, true],
+    [['*.example.test:8000'], 'a.example.test', 8000, true],
+    // The Host header is used as sent: a trailing dot is part of the name.
+    [['example.test'], 'example.test.', 8000, false],
+    [['example.test.'], 'example.test.', 8000, true],
+    [['example.test'], 'example.test.:8000', 8000, false],
+    // A port that is not a number leaves the whole header as the name.
+    [['example.test'], 'example.test:x', 8000, false],
+    [['example.test'], 'example.test:', 8000, false],
+  ]
+  for (const [routeHosts, host, localPort, hit] of cases) {
+    it(`hosts ${routeHosts.join(',')} vs ${host} on :${localPort}: ${hit}`, () => {
+      const r = route('r', { hosts: routeHosts })
+      assert.equal(matchedId([r], { host, localPort }), hit ? 'r' : null)
+    })
+  }
+})

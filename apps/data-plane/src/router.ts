@@ -7,7 +7,7 @@
 //
 // Matching, per attribute the route sets: method in methods (exact); Host (lower-cased, port
 // split off) equal to a plain host, ending with `*.x`'s suffix or starting with `x.*`'s prefix,
-// and equal ports when the entry has one (a Host without port has the scheme's default);
+// and equal ports when the entry has one (a Host without port has the port the request arrived on, or the scheme's default);
 // every header name present with one of its values (case-insensitive, `~*` = regex); snis
 // contain the TLS server name (https only); the normalised path starts with a prefix path or
 // a regex path matches at its start. Protocols are not a match condition, as in Kong: an
@@ -42,6 +42,12 @@ export interface RouteRequest {
   readonly protocol: 'http' | 'https'
   /** TLS server name, for routes with `snis`. */
   readonly sni?: string | undefined
+  /**
+   * Port the request arrived on. Kong matches a route host's port against the Host header's
+   * port, or this one when the Host has none (its `net.dst.port`); without it, the scheme's
+   * default port stands in.
+   */
+  readonly localPort?: number | undefined
 }
 
 export interface RouteMatch {
@@ -124,8 +130,8 @@ export function buildRouter(
       if (req.host !== undefined) {
         const split = splitHostPort(req.host.toLowerCase())
         hostName = split.name
-        // No port in Host: the scheme's default, so `x:80` entries match a plain Host header.
-        hostPort = split.port ?? (req.protocol === 'https' ? HTTPS_PORT : HTTP_PORT)
+        // No port in Host: the port the request came in on, as Kong's router does.
+        hostPort = split.port ?? req.localPort ?? (req.protocol === 'https' ? HTTPS_PORT : HTTP_PORT)
       }
       const pinned = hostName === null ? NO_ENTRIES : (byHost.get(hostName) ?? NO_ENTRIES)
       let p = 0

@@ -1,7 +1,7 @@
 import { startUpstream } from '@switchyard/test-kit'
 import assert from 'node:assert/strict'
-import { test } from 'node:test'
-import { POOL_IDLE_CLOSE_MS, UpstreamPools } from './upstream-pools.js'
+import { describe, it, test } from 'node:test'
+import { classifyError, POOL_IDLE_CLOSE_MS, UpstreamPools } from './upstream-pools.js'
 
 const T = { connectMs: 1000, readMs: 1000 }
 
@@ -33,5 +33,26 @@ test('one pool per address and timeouts; idle pools are closed, busy ones kept',
   } finally {
     await pools.close()
     await slow.close()
+  }
+})
+
+describe('classifyError', () => {
+  // What the proxy answers follows: timeout → 504 "The upstream server is timing out",
+  // anything else → 502.
+  const cases: [string | undefined, string][] = [
+    ['UND_ERR_CONNECT_TIMEOUT', 'timeout'],
+    ['UND_ERR_HEADERS_TIMEOUT', 'timeout'],
+    ['UND_ERR_BODY_TIMEOUT', 'timeout'],
+    ['ECONNREFUSED', 'connect'],
+    ['ENOTFOUND', 'connect'],
+    ['EHOSTUNREACH', 'connect'],
+    ['EAI_AGAIN', 'connect'],
+    ['ECONNRESET', 'reset'],
+    ['HPE_UNEXPECTED_CONTENT_LENGTH', 'reset'],
+    ['UND_ERR_HEADERS_OVERFLOW', 'reset'],
+    [undefined, 'reset'],
+  ]
+  for (const [code, kind] of cases) {
+    it(`${code ?? '(no code)'} → ${kind}`, () => assert.equal(classifyError(Object.assign(new Error('x'), { code })), kind))
   }
 })

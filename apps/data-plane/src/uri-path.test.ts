@@ -25,6 +25,27 @@ describe('normalizePath', () => {
     ['/a%20b', '/a b'],
     ['/caf%C3%A9', '/caf\u00c3\u00a9'],
     ['/bad%zz', '/bad%zz'],
+    // Kong 3.9 kong/tools/uri.lua normalize(uri, true), as the router calls it: triplets of
+    // unreserved and "other" characters are decoded (hex case-insensitive) before dot segments
+    // are removed, so encoded dots are dots; reserved ones stay encoded, upper-cased.
+    ['/v1/../admin', '/admin'],
+    ['/v1/%2e%2e/admin', '/admin'],
+    ['/v1/%2E%2E/admin', '/admin'],
+    ['/v1/.%2e/admin', '/admin'],
+    ['/v1/%2e/admin', '/v1/admin'],
+    ['/v1%2f..%2fadmin', '/v1%2F..%2Fadmin'],
+    ['/v1/..%2fadmin', '/v1/..%2Fadmin'],
+    ['//admin', '/admin'],
+    ['/v1//..//admin', '/admin'],
+    ['/a/b/../../..', '/'],
+    ['/a/b/../../../c', '/c'],
+    ['/a/./b/./', '/a/b/'],
+    ['/a/b//', '/a/b/'],
+    ['/%41%42%43', '/ABC'],
+    ['/%7e%2D%5f', '/~-_'],
+    ['/a%00b', '/a\u0000b'],
+    ['/a%3a%40', '/a%3A%40'],
+    ['/%25%32%65', '/%252e'],
   ]
   for (const [input, expected] of cases) {
     it(`${JSON.stringify(input)} → ${JSON.stringify(expected)}`, () => {

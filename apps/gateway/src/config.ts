@@ -2,7 +2,7 @@
 // The only module of this app that reads process.env.
 
 import { loadControlPlaneConfig, shownConfiguration, type ControlPlaneConfig } from '@switchyard/control-plane'
-import { parseCooldown, proxyListeners, type CertificateChain } from '@switchyard/data-plane'
+import { parseCooldown, proxyLimitsFrom, proxyListeners, type CertificateChain, type ProxyLimits } from '@switchyard/data-plane'
 import { parseListen, type Listen } from '@switchyard/server'
 
 export interface GatewayConfig extends ControlPlaneConfig {
@@ -14,6 +14,8 @@ export interface GatewayConfig extends ControlPlaneConfig {
   statusListen: Listen | undefined
   /** Half-open recovery cooldown for passive-only upstreams, ms (0 = off). */
   halfOpenMs: number
+  /** Client body/header limits and timeouts of the proxy (KONG_NGINX_HTTP_*). */
+  proxyLimits: ProxyLimits
 }
 
 const DEFAULT_PROXY_LISTEN = '0.0.0.0:8000'
@@ -25,5 +27,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     ...proxyListeners(env),
     statusListen: parseListen(env['KONG_STATUS_LISTEN'], '127.0.0.1:8100'),
     halfOpenMs: parseCooldown(env['SWITCHYARD_HALF_OPEN_COOLDOWN_MS']),
+    proxyLimits: proxyLimitsFrom(env),
   }
 }

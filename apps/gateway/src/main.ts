@@ -1,7 +1,7 @@
 // `npm start`: control plane and data plane in one process, on PGlite in ./.data unless
 // DATABASE_URL / KONG_PG_* point at Postgres.
 
-import { createControlPlane } from '@switchyard/control-plane'
+import { adminExposureWarning, createControlPlane } from '@switchyard/control-plane'
 import {
   aiMetricEvents,
   AiRuntime,
@@ -48,6 +48,7 @@ const cp = await createControlPlane({
   dataDir: config.dataDir,
   log,
   configuration: config.configuration,
+  adminToken: config.adminToken,
   onCommit: (events) => {
     for (const e of events) state.apply(e)
   },
@@ -75,6 +76,8 @@ scrape = dataPlaneScrape({
 })
 
 
+const exposed = adminExposureWarning(config.adminListen, config.adminToken)
+if (exposed) log.warn({ listen: config.adminListen }, exposed)
 if (config.adminListen) {
   const admin = http.createServer(cp.app)
   cp.counters.watch(admin)
@@ -93,6 +96,7 @@ if (config.proxyListen || config.proxySslListen.length > 0) {
     access: plugins.access,
     onRequestEnd: recorder.onRequestEnd,
     responseTap: recorder.responseTap,
+    limits: config.proxyLimits,
   })
   cp.counters.watch(proxy.server)
   if (config.proxyListen) await listen(proxy.server, config.proxyListen, 'proxy', log)

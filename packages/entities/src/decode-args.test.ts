@@ -122,3 +122,21 @@ test('inferFields coerces known fields recursively and leaves unknown keys alone
   const extra: Fields = { url: { type: 'string' } }
   assert.deepEqual(inferFields({ url: '' }, {}, extra), { url: null })
 })
+
+// Found by the Admin API fuzzer: `x[]` with a following segment on a key already used as a
+// record (`x.y=1&x[].z=2`) called push on an object (TypeError, 500).
+test('decodePairs never throws on keys that mix records and appends', () => {
+  const mixes: [string, string][][] = [
+    [['x.y', '1'], ['x[].z', '2']],
+    [['x.y', '1'], ['x[][]', '2']],
+    [['x[1]', 'a'], ['x.y', 'b'], ['x[].z', 'c']],
+    [['x', 's'], ['x[].z', 'c']],
+    [['x[].a', '1'], ['x[].b', '2'], ['x.c', '3'], ['x[].d', '4']],
+    [['a.b[1]', '[]'], ['a.b[2]', 'x'], ['a.b[].c', 'y']],
+  ]
+  for (const pairs of mixes) {
+    assert.doesNotThrow(() => decodePairs(pairs, true), JSON.stringify(pairs))
+    assert.doesNotThrow(() => decodePairs(pairs, false), JSON.stringify(pairs))
+  }
+  assert.deepEqual(decodePairs([['x.y', '1'], ['x[].z', '2']], true), { x: { y: '1', '0': { z: '2' } } })
+})

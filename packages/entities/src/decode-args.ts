@@ -51,7 +51,14 @@ function child(container: Node, seg: Segment, nextSeg: Segment): Node {
   const wantArray = 'index' in nextSeg || 'append' in nextSeg
   if ('append' in seg) {
     const created: Node = wantArray ? [] : {}
-    ;(container as unknown[]).push(created)
+    if (Array.isArray(container)) container.push(created)
+    else {
+      // `x[]` after `x.y` was used: x is a record, which cannot take an appended element. Lua
+      // would append at #x + 1; the next free position (0-based, as `x[i]` slots are) is that.
+      let slot = 0
+      while (getOwn(container, slot) !== undefined) slot++
+      setOwn(container, slot, created)
+    }
     return created
   }
   const slot = 'index' in seg ? seg.index - 1 : seg.key

@@ -35,6 +35,11 @@ export const PLUGIN_SCHEMAS: Readonly<Record<string, PluginSchema>> = {
   'key-auth': { version: '3.9.3', priority: 1250, config: keyAuthConfig, noConsumer: true, httpOnly: true },
 }
 
+/** The schema of an enabled plugin; own keys only, so `__proto__` or `constructor` are no plugin. */
+function schemaOf(name: unknown): PluginSchema | undefined {
+  return typeof name === 'string' && Object.hasOwn(PLUGIN_SCHEMAS, name) ? PLUGIN_SCHEMAS[name] : undefined
+}
+
 export const notEnabled = (name: string) =>
   `plugin '${name}' not enabled; add it to the 'plugins' configuration property`
 
@@ -45,7 +50,7 @@ function fields(config: Fields, httpOnly = false): Fields {
     id: id(),
     created_at: createdAt(),
     updated_at: updatedAt(),
-    name: { type: 'string', required: true, check: (n) => (PLUGIN_SCHEMAS[n] ? undefined : notEnabled(n)) },
+    name: { type: 'string', required: true, check: (n) => (schemaOf(n) ? undefined : notEnabled(n)) },
     instance_name: utf8Name(),
     route: { type: 'foreign', reference: 'routes', on_delete: 'cascade' },
     service: { type: 'foreign', reference: 'services', on_delete: 'cascade' },
@@ -71,7 +76,7 @@ const variants = new Map<string, EntityDefinition>()
 
 function variant(entity: Entity): EntityDefinition {
   const name = entity['name']
-  const schema = typeof name === 'string' ? PLUGIN_SCHEMAS[name] : undefined
+  const schema = schemaOf(name)
   if (!schema || typeof name !== 'string') return plugins
   let def = variants.get(name)
   if (!def) {
@@ -95,7 +100,7 @@ export const plugins: EntityDefinition = {
   prepare: (input) => {
     const name = input['name']
     const config = input['config']
-    const schema = typeof name === 'string' ? PLUGIN_SCHEMAS[name] : undefined
+    const schema = schemaOf(name)
     if (schema?.prepareConfig && config && typeof config === 'object' && !Array.isArray(config)) {
       const err = schema.prepareConfig(config as Entity)
       if (err) return { fields: { config: err } }

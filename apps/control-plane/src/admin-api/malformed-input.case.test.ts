@@ -140,6 +140,8 @@ export function runMalformedInputCases(h: AdminHarness): void {
       [{ 'content-type': 'application/x-www-form-urlencoded' }, 'a[99999999]=1&b[-1]=2&c[1e3]=3&d]]=4&e[[=5'],
       [{ 'content-type': 'application/x-www-form-urlencoded' }, '.name=x&name.=y&..=z'],
       [{ 'content-type': 'application/x-www-form-urlencoded' }, 'name=a.test&name[]=b&name.x=c'],
+      // Found by the fuzzer: an append after the key was used as a record threw (500).
+      [{ 'content-type': 'application/x-www-form-urlencoded' }, 'headers.k.y=1&headers.k[].z=2&tags.a=1&tags[].b=2'],
       [{ 'content-type': 'text/xml' }, '<x/>'],
       [{ 'content-type': '' }, 'x'],
       [{ 'content-type': ';;;' }, 'x'],
@@ -212,6 +214,110 @@ export function runMalformedInputCases(h: AdminHarness): void {
       }
     }
     problems.assertNone()
+  })
+
+  // Found by the Admin API fuzzer: deep nesting overflowed the validators' and the form
+  // decoder's stack (500), and a body over the size limit was answered with a reset.
+  test('deeply nested bodies are 400, not a stack overflow', async () => {
+    const deep = 100_000
+    const cases: [string, string, string, string][] = [
+      ['/services', 'application/json', `{"host":"a.test","tags":${'['.repeat(deep)}${']'.repeat(deep)}}`, 'Cannot parse JSON body'],
+      ['/services', 'application/json', `{"host":"a.test","x":${'{"a":'.repeat(deep)}1${'}'.repeat(deep)}}`, 'Cannot parse JSON body'],
+      ['/plugins', 'application/json', `{"name":"rate-limiting","config":{"minute":1,"redis":${'{"a":'.repeat(deep)}1${'}'.repeat(deep)}}}`, 'Cannot parse JSON body'],
+      ['/services', 'application/x-www-form-urlencoded', `host=a.test&a${'.b'.repeat(50_000)}=1`, 'Bad request'],
+      ['/services', 'application/x-www-form-urlencoded', `host=a.test&tags${'[1]'.repeat(50_000)}=1`, 'Bad request'],
+      ['/services', 'multipart/form-data; boundary=x', `--x\r\nContent-Disposition: form-data; name="tags${'[1]'.repeat(50_000)}"\r\n\r\n1\r\n--x--\r\n`, 'Cannot parse multipart body'],
+      ['/services', 'multipart/form-data; boundary=x', `--x\r\nContent-Disposition: form-data; name="tags${'[1]'.repeat(2000)}"\r\n\r\n1\r\n--x--\r\n`, 'Bad request'],
+    ]
+    await createService(h.client, { name: 'deep' })
+    for (const [path, type, body, message] of cases) {
+      // PATCH needs an existing entity, or the answer is 404 before the body is read.
+      for (const method of path === '/services' ? ['POST', 'PUT', 'PATCH'] : ['POST', 'PUT']) {
+        const target = method === 'POST' ? path : `${path}/deep`
+        const r = await h.client.raw(method, target, { 'content-type': type }, body)
+        assert.equal(r.status, 400, `${method} ${target} ${type}: ${r.text.slice(0, 200)}`)
+        assert.equal(r.body.message, message)
+      }
+    }
+    // Just under cjson's depth limit the validators answer as usual.
+    const fine = await h.client.raw('POST', '/services', { 'content-type': 'application/json' }, `{"host":"a.test","tags":${'['.repeat(998)}${']'.repeat(998)}}`)
+    assert.equal(fine.status, 400)
+    assert.deepEqual(fine.body.fields, { tags: ['expected a string'] })
+  })
+
+  // Found by the Admin API fuzzer: a foreign reference by name with a NUL in it went to
+  // Postgres as a query parameter, which Postgres refuses (500).
+  test('a foreign reference by a name holding NUL is unresolved, not a 500', async () => {
+    const s = await createService(h.client, { name: 'nul-ref' })
+    const bodies: [string, string, Json][] = [
+      ['POST', '/routes', { paths: ['/n'], service: { name: 'a\u0000b' } }],
+      ['PUT', '/routes/nul-route', { paths: ['/n'], service: { name: 'a\u0000b' } }],
+      ['POST', '/plugins', { name: 'prometheus', service: { name: 'a\u0000b' } }],
+      ['POST', '/plugins', { name: 'prometheus', route: { name: '\u0000' } }],
+      ['PATCH', `/services/${s.id}/routes`, { paths: ['/n'] }],
+    ]
+    for (const [method, path, body] of bodies) {
+      const r = await h.client.raw(method, path, { 'content-type': 'application/json' }, JSON.stringify(body))
+      assert.ok(r.status >= 400 && r.status < 500, `${method} ${path} → ${r.status} ${r.text.slice(0, 200)}`)
+    }
+    const form = await h.client.raw('POST', '/routes', { 'content-type': 'application/x-www-form-urlencoded' }, 'paths[1]=/n&service.name=a%00b')
+    assert.equal(form.status, 400, form.text)
+  })
+
+  // Found by the Admin API fuzzer: a PUT by name whose body carried another id rewrote the
+  // stored primary key, which the entity's plugins reference (foreign key error, 500); Kong's
+  // upsert never updates key columns, so the body's id is ignored for an existing entity.
+  test('PUT by name to an existing entity keeps its id and its plugins', async () => {
+    const s = await createService(h.client, { name: 'keep' })
+    const r = await createRoute(h.client, { name: 'keep', paths: ['/k'], service: { id: s.id } })
+    const other = await createRoute(h.client, { name: 'other', paths: ['/o'] })
+    const plugin = await h.client.post('/plugins', { name: 'prometheus', route: { id: r.id } })
+    assert.equal(plugin.status, 201)
+    for (const id of ['0b6e7fb5-9a71-4b0a-a3f4-4c2d1b8c7e10', other.id]) {
+      const put = await h.client.put('/routes/keep', { id, paths: ['/k2'], service: { id: s.id } })
+      assert.equal(put.status, 200, put.text)
+      assert.equal(put.body.id, r.id)
+      assert.deepEqual(put.body.paths, ['/k2'])
+    }
+    const servicePut = await h.client.put('/services/keep', { id: '4b0c5d2e-1f3a-4e6b-8c7d-9e0f1a2b3c4d', host: 'k.test' })
+    assert.equal(servicePut.status, 200)
+    assert.equal(servicePut.body.id, s.id)
+    assert.equal((await h.client.get(`/plugins/${plugin.body.id}`)).body.route.id, r.id)
+    assert.equal((await h.client.get(`/routes/${other.id}`)).body.name, 'other')
+  })
+
+  test('PUT racing DELETE on the same name never answers 5xx', async () => {
+    const statuses: number[] = []
+    for (let round = 0; round < 30; round++) {
+      const answers = await Promise.all([
+        h.client.put('/routes/racy', { paths: ['/r'] }),
+        h.client.raw('DELETE', '/routes/racy'),
+        h.client.put('/routes/racy', { paths: ['/r2'] }),
+        h.client.patch('/routes/racy', { paths: ['/r3'] }),
+      ])
+      statuses.push(...answers.map((a) => a.status))
+    }
+    assert.deepEqual(statuses.filter((s) => s >= 500), [])
+  })
+
+  // Found by the Admin API fuzzer: a multipart body cut off inside a file part failed busboy's
+  // file stream with no listener, and the unhandled 'error' event killed the whole process.
+  test('a multipart body cut off inside a file part is 400 and the server lives on', async () => {
+    const cut = [
+      '--x\r\nContent-Disposition: form-data; name="host"; filename="h.txt"\r\nContent-Type: text/plain\r\n\r\na.test',
+      '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nok\r\n--x\r\nContent-Disposition: form-data; name="host"; filename="h"\r\n\r\n',
+    ]
+    for (const body of cut) {
+      const r = await h.client.raw('POST', '/services', { 'content-type': 'multipart/form-data; boundary=x' }, body)
+      assert.equal(r.status, 400)
+      assert.equal(r.body.message, 'Cannot parse multipart body')
+    }
+    assert.equal((await h.client.get('/services')).status, 200)
+  })
+
+  test('a body over the size limit is 413, answered rather than reset', async () => {
+    const r = await h.client.raw('POST', '/services', { 'content-type': 'application/json' }, ' '.repeat(17 * 1024 * 1024))
+    assert.equal(r.status, 413)
   })
 
   test('unicode names round-trip where Kong allows them', async () => {

@@ -165,9 +165,14 @@ export async function upsertEntity(
   if (fkErr) fail(fkErr)
   const prepared = prepareCreate(dao.def, input, writeContext(deps), 'upsert', stored)
   if (!prepared.ok) fail(prepared.error)
+  // Kong's upsert never changes a stored primary key (its ON CONFLICT … DO UPDATE leaves the
+  // key columns out): an id in the body of a PUT to an existing entity is ignored. Changing it
+  // would orphan the entity's plugins and targets (a foreign key error, 500).
+  if (stored) prepared.entity['id'] = stored['id']
   const { result, events } = await deps.store.write(async (tx) => {
     await purgeExpired(tx, dao, deps.now())
-    // A stored row that expired just now was purged: the replace becomes an insert.
+    // A stored row that expired just now was purged, or it was deleted since it was looked up:
+    // the replace becomes an insert (a PUT creates what is absent).
     const updated = stored ? await dao.update(tx.q, String(stored['id']), prepared.entity) : undefined
     const row = updated ?? (await dao.insert(tx.q, prepared.entity))
     await tx.record(entityName(dao), 'upsert', row)

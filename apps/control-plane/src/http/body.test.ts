@@ -20,3 +20,19 @@ test('parseUrlEncoded keeps order, repeats and odd input', () => {
   ]
   for (const [text, pairs] of cases) assert.deepEqual(parseUrlEncoded(text), pairs, text)
 })
+
+test('nestsDeeperThan counts brackets outside strings only', async () => {
+  const { nestsDeeperThan } = await import('./body.js')
+  const cases: [string, number, boolean][] = [
+    ['{}', 1, false],
+    ['{"a":[1]}', 1, true],
+    ['{"a":[1]}', 2, false],
+    ['{"a":"[[[[[["}', 1, false],
+    ['{"a":"\\"[[[["}', 1, false],
+    ['[[[]]]', 3, false],
+    ['[[[[]]]]', 3, true],
+    ['[]'.repeat(5000), 1, false],
+    ['['.repeat(1001), 1000, true],
+  ]
+  for (const [text, max, deeper] of cases) assert.equal(nestsDeeperThan(text, max), deeper, `${text.slice(0, 20)} ${max}`)
+})

@@ -7,6 +7,13 @@ import type { IncomingMessage } from 'node:http'
 
 export const MAX_ARGS = 1000
 const MAX_BODY_BYTES = 16 * 1024 * 1024
+/** Past this, an oversized body is no longer read to the end and the connection is dropped. */
+const MAX_DISCARD_BYTES = 64 * 1024 * 1024
+/**
+ * Deepest nesting accepted: lua-cjson's default decode depth, which Kong keeps (deeper JSON is
+ * "Cannot parse JSON body" there). The validators recurse, so this also bounds their stack.
+ */
+export const MAX_DEPTH = 1000
 
 export type Body =
   | { kind: 'empty' }
@@ -23,16 +30,42 @@ function readRaw(req: IncomingMessage): Promise<Buffer | undefined> {
     let size = 0
     req.on('data', (c: Buffer) => {
       size += c.length
-      if (size > MAX_BODY_BYTES) {
-        resolve(undefined)
-        req.destroy()
-        return
-      }
+      // Too large: keep reading without keeping, so the client gets its 413 instead of a reset
+      // while it is still sending; only a body far over the limit is cut off.
+      if (size > MAX_DISCARD_BYTES) return void req.destroy()
+      if (size > MAX_BODY_BYTES) return
       chunks.push(c)
     })
-    req.on('end', () => resolve(Buffer.concat(chunks)))
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks)))
     req.on('error', reject)
   })
+}
+
+/** Whether JSON text nests arrays/objects deeper than `max` (a scan, so no recursion). */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++ // backslash: skip the escaped character
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true
+    } else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return false
+}
+
+/** Nesting levels a form key asks for: `a.b[1].c` is 4. */
+function keyDepth(key: string): number {
+  let n = 1
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i)
+    if (c === 0x2e || c === 0x5b) n++
+  }
+  return n
 }
 
 /** Splits `a=1&b=2` into ordered pairs, `+` as space, percent-decoded leniently. */
@@ -76,6 +109,9 @@ function parseMultipart(req: IncomingMessage, raw: Buffer): Promise<[string, str
     bb.on('file', (name, stream) => {
       // A file part is an argument whose value is the file's content (curl -F x=@file).
       const chunks: Buffer[] = []
+      // A body cut off inside a file part fails the file stream too; unheard, that error
+      // would crash the process.
+      stream.on('error', reject)
       stream.on('data', (c: Buffer) => chunks.push(c))
       stream.on('end', () => {
         if (named(name)) pairs.push([name, Buffer.concat(chunks).toString('utf8')])
@@ -97,7 +133,9 @@ export async function readBody(req: IncomingMessage): Promise<BodyResult> {
   }
   if (contentType.startsWith('application/json')) {
     try {
-      const value: unknown = JSON.parse(raw.toString('utf8'))
+      const text = raw.toString('utf8')
+      if (nestsDeeperThan(text, MAX_DEPTH)) return { ok: false, error: { status: 400, message: 'Cannot parse JSON body' } }
+      const value: unknown = JSON.parse(text)
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         return { ok: false, error: { status: 400, message: 'Cannot parse JSON body' } }
       }
@@ -123,5 +161,7 @@ export async function readBody(req: IncomingMessage): Promise<BodyResult> {
     return { ok: false, error: { status: 415 } }
   }
   if (pairs.length > MAX_ARGS) return { ok: false, error: { status: 400, message: 'Too many arguments' } }
+  // Kong's error handler's generic 400 body: a key nesting this deep has no meaning.
+  if (pairs.some(([key]) => keyDepth(key) > MAX_DEPTH)) return { ok: false, error: { status: 400, message: 'Bad request' } }
   return { ok: true, body: { kind: 'form', pairs } }
 }

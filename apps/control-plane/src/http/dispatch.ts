@@ -6,6 +6,7 @@ import {
   decodePairs,
   inferFields,
   isKongError,
+  statusOf,
   type Entity,
   type EntityDefinition,
   type Fields,
@@ -104,8 +105,11 @@ export class AdminRouter {
       }
       handler(makeCtx(req, res, args)).catch((err: unknown) => {
         if (err instanceof BodyRejected) return
-        if (isKongError((err as { kong?: unknown }).kong)) {
-          sendKongError(res, (err as { kong: Parameters<typeof sendKongError>[1] }).kong)
+        const kong = (err as { kong?: unknown }).kong
+        // A database error (5xx) goes to onError, which logs it: a 500 nobody can trace is a
+        // bug nobody fixes.
+        if (isKongError(kong) && statusOf(kong) < 500) {
+          sendKongError(res, kong)
           return
         }
         this.onError(err, res)
