@@ -1,7 +1,8 @@
 // "Only one node does this": a named lease with a time-to-live, renewed by its holder. Redis
 // (SET NX PX, renewal only by the holder, in one script) for a cluster; a map for one process.
 
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
+import { redisCommands } from './redis-connect.js'
 import { whenReady } from './redis-ready.js'
 
 export interface Lease {
@@ -35,12 +36,7 @@ export class RedisLease implements Lease {
     url: string,
     private readonly prefix = 'switchyard:lease'
   ) {
-    this.redis = new Redis(url, {
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      retryStrategy: (n) => Math.min(50 * 2 ** Math.min(n, 6), 2000),
-    })
-    this.redis.on('error', () => {})
+    this.redis = redisCommands(url)
   }
 
   async acquire(name: string, holder: string, ttlMs: number): Promise<boolean> {

@@ -8,7 +8,8 @@
 
 import type { BudgetCounts, BudgetLimits } from '@switchyard/ai'
 import { BUDGET_WINDOW_MS } from '@switchyard/ai'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
+import { redisCommands } from './redis-connect.js'
 import type { AiStateStore, Reservation, StoredCooldown, StoredRemaining, TargetAiState } from './ai-store.js'
 import { formatDoorbell, RedisDoorbell } from './redis-doorbell.js'
 import { whenReady } from './redis-ready.js'
@@ -89,12 +90,7 @@ export class RedisAiStore implements AiStateStore {
 
   constructor(opts: RedisAiStoreOptions) {
     this.prefix = opts.prefix ?? DEFAULT_AI_PREFIX
-    this.redis = new Redis(opts.url, {
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      retryStrategy: (n) => Math.min(50 * 2 ** Math.min(n, 6), 2000),
-    })
-    this.redis.on('error', () => {})
+    this.redis = redisCommands(opts.url)
     this.scripts = new RedisScripts(this.redis)
     this.doorbell = new RedisDoorbell(opts.url, this.prefix)
   }

@@ -3,7 +3,8 @@
 // state from the store. One subscriber connection per channel, opened on the first listener;
 // every (re)subscription tells the resync listeners, since rings may have been missed meanwhile.
 
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
+import { redisSubscriber } from './redis-connect.js'
 
 /** The upstream a doorbell names; undefined for anything malformed (extra fields are ignored). */
 export function parseDoorbell(text: string): string | undefined {
@@ -32,8 +33,7 @@ export class RedisDoorbell {
   subscribe(listener: (upstreamId: string) => void): () => void {
     this.listeners.add(listener)
     if (!this.sub) {
-      const sub = new Redis(this.url, { retryStrategy: (n) => Math.min(50 * 2 ** Math.min(n, 6), 2000) })
-      sub.on('error', () => {})
+      const sub = redisSubscriber(this.url)
       sub.on('ready', () => {
         sub.subscribe(this.channel).then(
           () => {

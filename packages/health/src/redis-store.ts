@@ -5,7 +5,8 @@
 // a node reads the states back from the store and reports the targets whose status changed,
 // so whoever can publish on the channel can make nodes re-read, never eject a target.
 
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
+import { redisCommands } from './redis-connect.js'
 import { formatDoorbell, RedisDoorbell } from './redis-doorbell.js'
 import { whenReady } from './redis-ready.js'
 import { RedisScripts } from './redis-scripts.js'
@@ -84,12 +85,7 @@ export class RedisHealthStore implements HealthStore {
 
   constructor(opts: RedisHealthStoreOptions) {
     this.prefix = opts.prefix ?? DEFAULT_HEALTH_PREFIX
-    this.redis = new Redis(opts.url, {
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      retryStrategy: (n) => Math.min(50 * 2 ** Math.min(n, 6), 2000),
-    })
-    this.redis.on('error', () => {})
+    this.redis = redisCommands(opts.url)
     this.scripts = new RedisScripts(this.redis)
     this.doorbell = new RedisDoorbell(opts.url, this.prefix)
   }
