@@ -46,7 +46,10 @@ test('control plane killed: data planes keep proxying; a data plane restarted me
     const all = await Promise.all(cluster.dataPlanes.map((dp) => dp.status()))
     return all.every((s) => !s.control_plane.reachable)
   }, 6000, { describe: () => cluster.describe() })
-  await sleep(300)
+  // Keep the load on with the control plane gone until every data plane has served a good
+  // number of requests (a count, not a duration: a loaded machine serves fewer per second).
+  const served = loads.map((l) => l.total)
+  await waitFor('every data plane to serve 100 more requests without the control plane', () => loads.every((l, i) => l.total - served[i]! > 100), 15_000)
   for (const l of loads) await l.stop()
   for (const [i, l] of loads.entries()) {
     const name = cluster.dataPlanes[i]!.name

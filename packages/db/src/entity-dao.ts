@@ -112,7 +112,7 @@ export class EntityDao {
   ): Promise<Entity | undefined> {
     // Postgres text cannot hold NUL, so nothing stored can match, and sending one fails the
     // query ("invalid byte sequence"): a 500 for what is only a reference to nothing.
-    if (value.includes('\u0000')) return undefined
+    if (typeof value !== 'string' || value.includes('\u0000')) return undefined
     const conds: (SQL | undefined)[] = [eq(this.column(field), value), this.live()]
     if (parent) conds.push(eq(this.column(parent.field), parent.id))
     const rows = await q
