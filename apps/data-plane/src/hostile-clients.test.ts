@@ -5,6 +5,7 @@
 
 import { startUpstream, type UpstreamServer } from '@switchyard/test-kit'
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import net from 'node:net'
 import { after, describe, test } from 'node:test'
 import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './proxy-limits.js'
@@ -404,6 +405,60 @@ describe('upstream timeouts', async () => {
     assert.deepEqual(statuses(r.text), [200])
     assert.equal(r.closedByPeer, true)
     assert.ok(!r.text.includes('too-late'))
+  })
+
+  test('write_timeout: an upstream that stops reading the request body is 504 with Kong body', async () => {
+    // Accepts the connection and never reads: the socket buffers fill and writes stall.
+    const stalled: net.Socket[] = []
+    const s = net.createServer((sock) => {
+      sock.pause()
+      stalled.push(sock)
+    })
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+    cleanups.push(async () => {
+      for (const sock of stalled) sock.destroy()
+      await new Promise<void>((resolve) => s.close(() => resolve()))
+    })
+    const port = (s.address() as net.AddressInfo).port
+    const p = await proxyTo('127.0.0.1', port, {}, { write_timeout: 300, read_timeout: 60_000 })
+    const started = performance.now()
+    const r = await fetch(`${p.url}/upload`, { method: 'POST', body: Buffer.alloc(48 * 1024 * 1024, 7) })
+    assert.equal(r.status, 504)
+    assert.deepEqual(await r.json(), { message: 'The upstream server is timing out' })
+    // Far sooner than read_timeout: the write stalled, nothing was waiting for an answer.
+    assert.ok(performance.now() - started < 10_000, `took ${Math.round(performance.now() - started)} ms`)
+  })
+
+  test('connect_timeout: a connect that is never answered is 504 with Kong body', async () => {
+    // A listener with a full accept queue drops further SYNs: the connect hangs (Linux).
+    const holder = spawn('python3', [
+      '-c',
+      'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(30)',
+    ])
+    cleanups.push(async () => {
+      holder.kill('SIGKILL')
+    })
+    const port = await new Promise<number>((resolve, reject) => {
+      holder.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())))
+      holder.once('error', reject)
+    })
+    // Fill the queue with connections nobody accepts.
+    const fillers = await Promise.all(
+      Array.from({ length: 3 }, () => new Promise<net.Socket>((resolve) => {
+        const c = net.connect(port, '127.0.0.1')
+        c.on('error', () => {})
+        setTimeout(() => resolve(c), 200)
+      }))
+    )
+    cleanups.push(async () => {
+      for (const c of fillers) c.destroy()
+    })
+    const p = await proxyTo('127.0.0.1', port, {}, { connect_timeout: 300 })
+    const started = performance.now()
+    const r = await fetch(`${p.url}/x`)
+    assert.equal(r.status, 504)
+    assert.deepEqual(await r.json(), { message: 'The upstream server is timing out' })
+    assert.ok(performance.now() - started < 5000, `took ${Math.round(performance.now() - started)} ms`)
   })
 
   test('connect refused is 502 (nothing listening)', async () => {

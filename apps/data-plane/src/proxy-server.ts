@@ -26,6 +26,7 @@ import { classifyError, UpstreamPools, type FailureKind } from './upstream-pools
 import type { AiRuntime, Ticket } from './ai-runtime.js'
 import { createAiUsageTap, isAiUsage } from './ai-usage.js'
 import { readStart, type BodyStart } from './body-start.js'
+import { upstreamBody } from './upstream-body.js'
 import type { Dispatcher } from 'undici'
 import { UpstreamTls, wsProxyOptions } from './upstream-tls.js'
 
@@ -330,6 +331,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
 
     const retries = Number(service.retries ?? 5)
     const timeouts = { connectMs: Number(service.connect_timeout), readMs: Number(service.read_timeout) }
+    const writeMs = Number(service.write_timeout)
     // TLS to the upstream (service protocol https): verification, trust store, client certificate.
     const tlsOptions = upstreamTls.forService(service, upstream)
     // Overall deadline for all attempts: one connect plus one read window.
@@ -400,7 +402,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
           method: method as 'GET',
           path: upstreamPath,
           headers,
-          body: body === undefined ? req : body,
+          // A fresh stream per attempt: a retry sends the whole body again.
+          body: body === undefined ? req : body === null ? null : upstreamBody(body, writeMs),
           signal: abort,
         })
       } catch (err) {

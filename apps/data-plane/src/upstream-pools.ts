@@ -3,6 +3,7 @@
 // which runs every minute.
 
 import { Pool } from 'undici'
+import { WRITE_TIMEOUT_CODE } from './upstream-body.js'
 import type { UpstreamTlsOptions } from './upstream-tls.js'
 
 export interface PoolTimeouts {
@@ -90,7 +91,7 @@ export type FailureKind = 'connect' | 'timeout' | 'reset'
 
 export function classifyError(err: unknown): FailureKind {
   const code = (err as { code?: string }).code ?? ''
-  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === WRITE_TIMEOUT_CODE) {
     return 'timeout'
   }
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'EAI_AGAIN') {
