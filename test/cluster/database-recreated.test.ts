@@ -124,11 +124,17 @@ test('an older dump restored in place under the running control plane: versions 
   const ahead = await cluster.waitForConvergence(5000)
   assert.ok(ahead.config_version > Number(dumpedVersion))
 
-  // Restore the dump under the running control plane (its connections are cut), same epoch.
-  await querySql(ADMIN_PG_URL, `drop database ${cluster.db!.name} with (force)`)
-  await querySql(ADMIN_PG_URL, `create database ${cluster.db!.name}`)
-  const restore = spawnSync(pgBin('psql'), ['-q', '-v', 'ON_ERROR_STOP=1', url], { input: dump.stdout, encoding: 'utf8' })
+  // Restore the dump under the running control plane, same epoch: into a side database first,
+  // then swapped in (its connections are cut), so no heartbeat reads a half-restored database.
+  const side = `${cluster.db!.name}_restore`
+  await querySql(ADMIN_PG_URL, `create database ${side}`)
+  const restore = spawnSync(pgBin('psql'), ['-q', '-v', 'ON_ERROR_STOP=1', url.replace(/\/[^/?]+(\?|$)/, `/${side}$1`)], {
+    input: dump.stdout,
+    encoding: 'utf8',
+  })
   assert.equal(restore.status, 0, restore.stderr)
+  await querySql(ADMIN_PG_URL, `drop database ${cluster.db!.name} with (force)`)
+  await querySql(ADMIN_PG_URL, `alter database ${side} rename to ${cluster.db!.name}`)
 
   const writes = new UpstreamWriter(() => cluster.admin, 'restored').start()
   await writes.writes(10)

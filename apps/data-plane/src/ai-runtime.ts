@@ -36,6 +36,10 @@ import type { BalancedUpstream, ConfigState } from './config-state.js'
 
 /** How often time-driven shares (cooldown ends, ramps, window resets) are revisited. */
 export const AI_TICK_MS = 50
+/** How long start-up waits for the shared store before serving without its state. */
+export const START_LOAD_WAIT_MS = 3000
+/** How often state that could not be read is asked for again. */
+const LOAD_RETRY_MS = 500
 /** How often lowest-usage upstreams read the cluster's token counts. */
 export const USAGE_POLL_MS = 250
 /** A node writes a target's remaining share at most this often, unless it moved a lot. */
@@ -93,6 +97,9 @@ export class AiRuntime {
   private readonly views = new Map<string, UpstreamView>()
   /** Upstreams with something time-driven going on. */
   private readonly active = new Set<string>()
+  /** Upstreams whose shared state could not be read yet. */
+  private readonly unloaded = new Set<string>()
+  private lastRetry = 0
   private readonly settings = new WeakMap<object, AiSettings>()
   private readonly now: () => number
   private timers: NodeJS.Timeout[] = []
@@ -113,7 +120,14 @@ export class AiRuntime {
         else this.refresh(u)
       })
     )
+    // A restarted node must not send to targets the cluster is holding back: give the shared
+    // store a few moments to answer before serving (it keeps retrying afterwards if it did not).
+    const until = this.now() + START_LOAD_WAIT_MS
     await this.reloadAll()
+    while (this.unloaded.size > 0 && this.now() < until) {
+      await new Promise((r) => setTimeout(r, 100))
+      await this.reloadAll([...this.unloaded])
+    }
     const tick = setInterval(() => this.tick(), this.opts.tickMs ?? AI_TICK_MS)
     tick.unref()
     const poll = setInterval(() => void this.pollUsage(), USAGE_POLL_MS)
@@ -165,17 +179,24 @@ export class AiRuntime {
 
   // ---- shared state in ----
 
-  async reloadAll(): Promise<void> {
-    await Promise.all([...this.opts.state.upstreams].map((u) => this.reload(u.entity.id)))
+  /** Reloads the given upstreams (default: every one). */
+  async reloadAll(ids: string[] = [...this.opts.state.upstreams].map((u) => u.entity.id)): Promise<void> {
+    await Promise.all(ids.map((id) => this.reload(id)))
   }
 
   /** Reads an upstream's cooldowns and windows from the store (a doorbell rang). */
   async reload(upstreamId: string): Promise<void> {
-    if (!this.opts.state.upstreamById(upstreamId)) return
+    if (!this.opts.state.upstreamById(upstreamId)) {
+      this.unloaded.delete(upstreamId)
+      return
+    }
     let states
     try {
       states = await this.opts.store.states(upstreamId, this.now())
+      this.unloaded.delete(upstreamId)
     } catch (err) {
+      // Retried by the tick until the store answers (a resync also reloads everything).
+      this.unloaded.add(upstreamId)
       this.opts.log.debug({ err }, 'cannot load AI balancing state')
       return
     }
@@ -246,6 +267,11 @@ export class AiRuntime {
 
   private tick(): void {
     for (const id of this.active) this.refresh(id)
+    const now = this.now()
+    if (this.unloaded.size > 0 && now - this.lastRetry >= LOAD_RETRY_MS) {
+      this.lastRetry = now
+      void this.reloadAll([...this.unloaded])
+    }
   }
 
   // ---- per attempt ----

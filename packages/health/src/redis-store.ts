@@ -164,6 +164,11 @@ export class RedisHealthStore implements HealthStore {
     if (!this.listening) {
       this.listening = true
       this.doorbell.subscribe((upstreamId) => void this.onDoorbell(upstreamId))
+      // Doorbells rung while the line was down are lost: re-read every upstream this node
+      // reported on, so listeners still hear each flip they missed.
+      this.doorbell.onResync(() => {
+        for (const upstreamId of this.known.keys()) void this.onDoorbell(upstreamId)
+      })
     }
     return () => this.listeners.delete(listener)
   }

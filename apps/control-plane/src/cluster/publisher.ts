@@ -18,6 +18,12 @@ export class OutboxPublisher {
   private readonly timers: NodeJS.Timeout[] = []
   /** The head the last heartbeat saw: its epoch goes on commit notices. */
   private head: OutboxHead | undefined
+  /**
+   * The newest version this control plane committed since the last heartbeat: a burst of
+   * writes followed by a restore can fall between two heartbeats, and only this shows that
+   * versions went backwards.
+   */
+  private committedVersion = 0
 
   constructor(
     redisUrl: string,
@@ -31,21 +37,25 @@ export class OutboxPublisher {
   committed(events: readonly OutboxEvent[]): void {
     const last = events[events.length - 1]
     if (!last) return
+    this.committedVersion = Math.max(this.committedVersion, last.version)
     const epoch = this.head?.epoch
     void this.publisher.publish(epoch ? { type: 'commit', version: last.version, epoch } : { type: 'commit', version: last.version })
   }
 
   /** One heartbeat: reads the head, rotates the epoch if versions went backwards, publishes. */
   async heartbeat(): Promise<void> {
+    // Taken before the read: every commit it counts is visible to that read.
+    const committed = this.committedVersion
     let head = await this.store.head()
     const seen = this.head
-    if (seen && seen.epoch === head.epoch && head.version < seen.version) {
+    if (seen && seen.epoch === head.epoch && head.version < Math.max(seen.version, committed)) {
       // Same epoch, fewer versions: the database was restored from an older copy. Followers
       // ahead of it would otherwise wait for versions they already have, with other content.
       const epoch = await this.store.rotateEpoch()
       this.log.warn({ was: seen, now: head.version, epoch }, 'outbox versions went backwards; started a new cluster epoch')
       head = await this.store.head()
     }
+    this.committedVersion = Math.min(this.committedVersion, head.version)
     this.head = head
     await this.publisher.publish({ type: 'heartbeat', version: head.version, epoch: head.epoch })
   }
