@@ -332,6 +332,18 @@ export class ControlPlaneProcess {
   ) {}
 
   static async start(opts: ControlPlaneOptions): Promise<ControlPlaneProcess> {
+    // As for data planes: ports picked here may be taken before the child binds them.
+    const picked = opts.adminPort === undefined && opts.clusterPort === undefined
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ControlPlaneProcess.startOnce(opts)
+      } catch (err) {
+        if (!picked || attempt >= 3 || !String((err as Error).message).includes('EADDRINUSE')) throw err
+      }
+    }
+  }
+
+  private static async startOnce(opts: ControlPlaneOptions): Promise<ControlPlaneProcess> {
     const full = {
       name: opts.name ?? 'control-plane',
       databaseUrl: opts.databaseUrl,
@@ -423,6 +435,19 @@ export class DataPlaneProcess {
   ) {}
 
   static async start(opts: DataPlaneOptions): Promise<DataPlaneProcess> {
+    // Ports picked here can be taken by another test file's process before the child binds
+    // them: pick again then. Ports the caller gave (a restart) are not changed.
+    const picked = opts.proxyPort === undefined && opts.statusPort === undefined && (opts.sslPort === undefined || opts.sslPort === 0)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await DataPlaneProcess.startOnce(opts)
+      } catch (err) {
+        if (!picked || attempt >= 3 || !String((err as Error).message).includes('EADDRINUSE')) throw err
+      }
+    }
+  }
+
+  private static async startOnce(opts: DataPlaneOptions): Promise<DataPlaneProcess> {
     const full = {
       name: opts.name ?? 'data-plane',
       controlPlane: opts.controlPlane,
