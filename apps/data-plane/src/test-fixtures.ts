@@ -20,11 +20,18 @@ import type { AddressInfo } from 'node:net'
 import { ConfigState } from './config-state.js'
 import { createProxyServer, type ProxyDeps, type ProxyServer } from './proxy-server.js'
 
-function make(def: EntityDefinition, input: Entity): Entity {
-  const r = prepareCreate(def, input, { now: Date.now(), newId: randomUUID })
+/** A valid entity of any kind through the Admin API's write pipeline; clock and ids may be fixed. */
+export function makeEntity(
+  def: EntityDefinition,
+  input: Entity,
+  opts: { now?: number; newId?: () => string } = {}
+): Entity {
+  const r = prepareCreate(def, input, { now: opts.now ?? Date.now(), newId: opts.newId ?? randomUUID })
   if (!r.ok) throw new Error(`invalid fixture: ${r.error.message}`)
   return r.entity
 }
+
+const make = (def: EntityDefinition, input: Entity): Entity => makeEntity(def, input)
 
 export const fx = {
   upstream: (input: Entity) => make(upstreams, input),

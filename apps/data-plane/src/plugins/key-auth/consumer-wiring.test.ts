@@ -5,7 +5,6 @@ import {
   consumers as consumerDef,
   keyauthCredentials,
   plugins as pluginDef,
-  prepareCreate,
   type Entity,
   type EntityDefinition,
 } from '@switchyard/entities'
@@ -16,18 +15,15 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { MetricsRecorder } from '../../metrics-recorder.js'
 import { PluginResolver } from '../../plugin-resolver.js'
-import { fx, snapshotOf, startTestProxy, type TestProxy } from '../../test-fixtures.js'
+import { fx, snapshotOf, startTestProxy, makeEntity, type TestProxy } from '../../test-fixtures.js'
 import { createPluginAccess, type PluginAccess } from '../access.js'
 
 // Fixed ids: the hash of each consumer id, and so each consumer's target, is deterministic.
 const CONSUMER_IDS = Array.from({ length: 12 }, (_, i) => `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`)
 
 let ids = 0
-function make(def: EntityDefinition, input: Entity): Entity {
-  const r = prepareCreate(def, input, { now: Date.now(), newId: () => `10000000-0000-4000-8000-${String(++ids).padStart(12, '0')}` })
-  if (!r.ok) throw new Error(`invalid fixture: ${r.error.message}`)
-  return r.entity
-}
+const make = (def: EntityDefinition, input: Entity): Entity =>
+  makeEntity(def, input, { newId: () => `10000000-0000-4000-8000-${String(++ids).padStart(12, '0')}` })
 
 let a: UpstreamServer
 let b: UpstreamServer

@@ -7,7 +7,6 @@ import {
   consumers as consumerDef,
   keyauthCredentials,
   plugins as pluginDef,
-  prepareCreate,
   type Entity,
   type EntityDefinition,
 } from '@switchyard/entities'
@@ -16,7 +15,7 @@ import { startUpstream, type UpstreamServer } from '@switchyard/test-kit'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, describe, test } from 'node:test'
-import { fx, snapshotOf, startTestProxy, type TestProxy } from '../../test-fixtures.js'
+import { fx, snapshotOf, startTestProxy, makeEntity, type TestProxy } from '../../test-fixtures.js'
 import { createPluginAccess, type PluginAccess } from '../access.js'
 
 const NOW = Date.parse('2024-07-01T12:01:30.000Z')
@@ -25,11 +24,7 @@ after(async () => {
   for (const c of cleanups.reverse()) await c()
 })
 
-function make(def: EntityDefinition, input: Entity): Entity {
-  const r = prepareCreate(def, input, { now: NOW, newId: randomUUID })
-  if (!r.ok) throw new Error(`invalid fixture: ${r.error.message}`)
-  return r.entity
-}
+const make = (def: EntityDefinition, input: Entity): Entity => makeEntity(def, input, { now: NOW })
 
 let shared: UpstreamServer | undefined
 async function backend(): Promise<UpstreamServer> {

@@ -5,25 +5,19 @@ import {
   consumers as consumerDef,
   keyauthCredentials,
   plugins as pluginDef,
-  prepareCreate,
   type Entity,
   type EntityDefinition,
 } from '@switchyard/entities'
 import { createLogger } from '@switchyard/log'
 import assert from 'node:assert/strict'
-import { randomUUID } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, test } from 'node:test'
 import { WebSocket, WebSocketServer } from 'ws'
-import { fx, snapshotOf, startTestProxy, type TestProxy } from '../../test-fixtures.js'
+import { fx, snapshotOf, startTestProxy, makeEntity, type TestProxy } from '../../test-fixtures.js'
 import { createPluginAccess, type PluginAccess } from '../access.js'
 
-function make(def: EntityDefinition, input: Entity): Entity {
-  const r = prepareCreate(def, input, { now: Date.now(), newId: randomUUID })
-  if (!r.ok) throw new Error(`invalid fixture: ${r.error.message}`)
-  return r.entity
-}
+const make = (def: EntityDefinition, input: Entity): Entity => makeEntity(def, input)
 
 let server: http.Server
 let wss: WebSocketServer
