@@ -2,26 +2,17 @@ import assert from 'node:assert/strict'
 import { budgetWindow } from '@switchyard/ai'
 import { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
-import { before, test } from 'node:test'
+import { test } from 'node:test'
 import { runAiStoreSuite } from './ai-store.case.test.js'
+import { requireRedis, TEST_REDIS_URL } from './test-helpers.js'
 import { RedisAiStore } from './redis-ai-store.js'
 import { parseDoorbell } from './redis-doorbell.js'
 
-const REDIS_URL = 'redis://127.0.0.1:6379'
+const REDIS_URL = TEST_REDIS_URL
 // Each run gets its own key prefix (and channel), so parallel runs never see each other.
 const prefix = `switchyard:test:ai:${randomUUID()}`
 
-before(async () => {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 })
-  try {
-    await probe.connect()
-    await probe.ping()
-  } catch (err) {
-    throw new Error(`Redis is required at ${REDIS_URL} (run scripts/services.sh): ${(err as Error).message}`)
-  } finally {
-    probe.disconnect()
-  }
-})
+requireRedis()
 
 runAiStoreSuite('redis', async () => new RedisAiStore({ url: REDIS_URL, prefix }))
 

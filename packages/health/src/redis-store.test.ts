@@ -1,27 +1,18 @@
 import { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
 import assert from 'node:assert/strict'
-import { before, test } from 'node:test'
+import { test } from 'node:test'
 import { parseDoorbell } from './redis-doorbell.js'
 import { RedisHealthStore } from './redis-store.js'
 import type { HealthChange } from './store.js'
 import { runHealthStoreSuite } from './store.case.test.js'
+import { requireRedis, TEST_REDIS_URL } from './test-helpers.js'
 
-const REDIS_URL = 'redis://127.0.0.1:6379'
+const REDIS_URL = TEST_REDIS_URL
 // Each run gets its own key prefix (and channel), so parallel runs never see each other.
 const prefix = `switchyard:test:health:${randomUUID()}`
 
-before(async () => {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0 })
-  try {
-    await probe.connect()
-    await probe.ping()
-  } catch (err) {
-    throw new Error(`Redis is required at ${REDIS_URL} (run scripts/services.sh): ${(err as Error).message}`)
-  } finally {
-    probe.disconnect()
-  }
-})
+requireRedis()
 
 runHealthStoreSuite('redis', async () => new RedisHealthStore({ url: REDIS_URL, prefix }))
 
