@@ -3,7 +3,7 @@
 
 import type { Redis } from 'ioredis'
 import { redisCommands } from './redis-connect.js'
-import { whenReady } from './redis-ready.js'
+import { RedisScripts } from './redis-scripts.js'
 
 export interface Lease {
   /** Takes the lease, or renews it when `holder` already has it; true when held afterwards. */
@@ -31,18 +31,19 @@ return 0
 
 export class RedisLease implements Lease {
   private readonly redis: Redis
+  private readonly scripts: RedisScripts
 
   constructor(
     url: string,
     private readonly prefix = 'switchyard:lease'
   ) {
     this.redis = redisCommands(url)
+    this.scripts = new RedisScripts(this.redis)
   }
 
   async acquire(name: string, holder: string, ttlMs: number): Promise<boolean> {
     try {
-      await whenReady(this.redis)
-      const r = await this.redis.eval(ACQUIRE_SCRIPT, 1, `${this.prefix}:${name}`, holder, String(Math.ceil(ttlMs)))
+      const r = await this.scripts.run(ACQUIRE_SCRIPT, `${this.prefix}:${name}`, [holder, Math.ceil(ttlMs)])
       return r === 1
     } catch {
       // Redis unreachable: nobody can prove they hold the lease, so nobody probes.
@@ -51,8 +52,7 @@ export class RedisLease implements Lease {
   }
 
   async release(name: string, holder: string): Promise<void> {
-    await whenReady(this.redis)
-    await this.redis.eval(RELEASE_SCRIPT, 1, `${this.prefix}:${name}`, holder).catch(() => {})
+    await this.scripts.run(RELEASE_SCRIPT, `${this.prefix}:${name}`, [holder]).catch(() => {})
   }
 
   async close(): Promise<void> {
