@@ -19,6 +19,8 @@ export interface Database {
   kind: 'postgres' | 'pglite'
   /** Postgres: whether the connections use TLS. */
   tls?: boolean
+  /** Postgres: the pool, for writers that drive their own transaction (Store.write). */
+  pool?: pg.Pool
   /** True when a trivial query succeeds. */
   ping(): Promise<boolean>
   close(): Promise<void>
@@ -149,6 +151,7 @@ export async function connectPostgres(url: string, opts: PostgresOptions = {}): 
     db,
     kind: 'postgres',
     tls,
+    pool,
     ping: () => ping(db),
     close: () => pool.end(),
   }

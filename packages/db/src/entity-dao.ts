@@ -7,6 +7,7 @@ import { and, arrayContains, arrayOverlaps, asc, desc, eq, gt, isNotNull, isNull
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core'
 import type { Db } from './connect.js'
 import { mapWriteError } from './dao-error.js'
+import { pgQueryable, TableStatements } from './pg-statements.js'
 
 export interface TagFilter {
   mode: 'and' | 'or'
@@ -45,6 +46,8 @@ function inSchemaOrder(fields: Fields, value: unknown): unknown {
 
 export class EntityDao {
   private readonly columns: Columns
+  /** Named, fixed statements for node-postgres (see pg-statements.ts). */
+  private readonly statements: TableStatements
 
   constructor(
     readonly def: EntityDefinition,
@@ -52,6 +55,12 @@ export class EntityDao {
   ) {
     // drizzle exposes columns as properties of the table object.
     this.columns = table as unknown as Columns
+    this.statements = new TableStatements(table)
+  }
+
+  /** The column name a field is stored in. */
+  private columnName(name: string): string {
+    return this.def.fields[name]?.type === 'foreign' ? `${name}_id` : name
   }
 
   private column(name: string): PgColumn {
@@ -99,6 +108,11 @@ export class EntityDao {
   }
 
   async findById(q: Db, id: string): Promise<Entity | undefined> {
+    const fast = this.def.ttl ? undefined : pgQueryable(q)
+    if (fast) {
+      const row = await this.statements.findBy(fast, ['id'], [id])
+      return row ? this.fromRow(row) : undefined
+    }
     const rows = await q.select().from(this.table).where(and(eq(this.column('id'), id), this.live())).limit(1)
     return rows[0] ? this.fromRow(rows[0]) : undefined
   }
@@ -113,6 +127,17 @@ export class EntityDao {
     // Postgres text cannot hold NUL, so nothing stored can match, and sending one fails the
     // query ("invalid byte sequence"): a 500 for what is only a reference to nothing.
     if (typeof value !== 'string' || value.includes('\u0000')) return undefined
+    const fast = this.def.ttl ? undefined : pgQueryable(q)
+    if (fast) {
+      const columns = [this.columnName(field)]
+      const values = [value]
+      if (parent) {
+        columns.push(this.columnName(parent.field))
+        values.push(parent.id)
+      }
+      const row = await this.statements.findBy(fast, columns, values)
+      return row ? this.fromRow(row) : undefined
+    }
     const conds: (SQL | undefined)[] = [eq(this.column(field), value), this.live()]
     if (parent) conds.push(eq(this.column(parent.field), parent.id))
     const rows = await q
@@ -202,6 +227,8 @@ export class EntityDao {
 
   async insert(q: Db, entity: Entity): Promise<Entity> {
     try {
+      const fast = pgQueryable(q)
+      if (fast) return this.fromRow(await this.statements.insert(fast, this.toRow(entity)))
       const rows = await q.insert(this.table).values(this.toRow(entity)).returning()
       return this.fromRow(rows[0]!)
     } catch (err) {
@@ -212,6 +239,11 @@ export class EntityDao {
   /** Replaces every column of the row with this id; undefined when no such row. */
   async update(q: Db, id: string, entity: Entity): Promise<Entity | undefined> {
     try {
+      const fast = pgQueryable(q)
+      if (fast) {
+        const row = await this.statements.update(fast, id, this.toRow(entity))
+        return row ? this.fromRow(row) : undefined
+      }
       const rows = await q
         .update(this.table)
         .set(this.toRow(entity))
@@ -234,6 +266,11 @@ export class EntityDao {
   /** Deletes by id; returns the deleted row. */
   async delete(q: Db, id: string): Promise<Entity | undefined> {
     try {
+      const fast = pgQueryable(q)
+      if (fast) {
+        const row = await this.statements.delete(fast, id)
+        return row ? this.fromRow(row) : undefined
+      }
       const rows = await q.delete(this.table).where(eq(this.column('id'), id)).returning()
       return rows[0] ? this.fromRow(rows[0]) : undefined
     } catch (err) {

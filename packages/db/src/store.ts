@@ -3,6 +3,8 @@
 
 import { ENTITIES, type Entity, type EntityName } from '@switchyard/entities'
 import { asc, desc, gt, lte, sql } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/node-postgres'
+import type pg from 'pg'
 import type { Database, Db } from './connect.js'
 import { EntityDao } from './entity-dao.js'
 import { clusterEpoch, configEvents, TABLES } from './tables.js'
@@ -35,8 +37,33 @@ export type Daos = { [K in EntityName]: EntityDao }
 
 const ENTITY_NAMES = Object.keys(ENTITIES) as EntityName[]
 
-// Any constant works; every control plane must use the same one.
+// Any constant works; every control plane must use the same one (migration 0007's trigger
+// takes it too).
 const WRITE_LOCK_KEY = 727_002
+
+/**
+ * Ends a Postgres write in one round trip: appends its outbox rows (provisional versions until
+ * the commit-time trigger gives the real ones), commits, and reads the last version the commit
+ * took. One multi-statement text, so the values are inlined as escaped literals.
+ */
+function outboxCommitText(client: pg.PoolClient, events: readonly OutboxEvent[]): string {
+  const rows = events.map(
+    (e) =>
+      `(-nextval('config_events_provisional_seq'), ${client.escapeLiteral(e.entity)}, ${client.escapeLiteral(e.op)}, ` +
+      `${client.escapeLiteral(e.id)}::uuid, ${client.escapeLiteral(JSON.stringify(e.payload))}::jsonb)`
+  )
+  const insert =
+    rows.length > 0 ? `insert into config_events (version, entity, op, entity_id, payload) values ${rows.join(', ')}; ` : ''
+  return `${insert}commit; select current_setting('switchyard.last_version', true) as v`
+}
+
+/** The last version a commit reported, from the multi-statement COMMIT's results. */
+function lastVersionOf(results: unknown): number | undefined {
+  const list = Array.isArray(results) ? (results as pg.QueryResult[]) : [results as pg.QueryResult]
+  const raw = (list[list.length - 1]?.rows[0] as { v?: unknown } | undefined)?.v
+  const n = typeof raw === 'string' && raw !== '' ? Number(raw) : NaN
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined
+}
 
 export class Store {
   readonly daos: Daos
@@ -52,18 +79,26 @@ export class Store {
     return this.database.db
   }
 
+  /** Drizzle over one pooled connection, made once per connection. */
+  private readonly onClient = new WeakMap<pg.PoolClient, Db>()
+
   /**
    * Runs `fn` in one transaction; every change it records is appended to the outbox in the
    * same commit. Returns the result and the committed events (in version order).
+   *
+   * Versions are in commit order, so a data plane that sees version V+1 knows V is visible.
+   * On Postgres they are given at commit time by migration 0007's trigger, under a lock held
+   * only for the commit itself (docs/decisions/0005-commit-time-versions.md); PGlite runs one
+   * transaction at a time, so the version an insert takes is already in commit order.
    */
   async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<{ result: T; events: OutboxEvent[] }> {
+    const pool = this.database.kind === 'postgres' ? this.database.pool : undefined
+    return pool ? this.writeAtCommit(pool, fn) : this.writeInOrder(fn)
+  }
+
+  private async writeInOrder<T>(fn: (tx: WriteTx) => Promise<T>): Promise<{ result: T; events: OutboxEvent[] }> {
     const events: OutboxEvent[] = []
     const result = await this.database.db.transaction(async (q) => {
-      // Writers take turns cluster-wide, so outbox versions are assigned in commit order and
-      // a data plane that sees version V+1 knows V is already visible.
-      if (this.database.kind === 'postgres') {
-        await q.execute(sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`)
-      }
       const tx: WriteTx = {
         q: q as unknown as Db,
         record: async (entity, op, row) => {
@@ -78,6 +113,59 @@ export class Store {
       return fn(tx)
     })
     return { result, events }
+  }
+
+  private async writeAtCommit<T>(
+    pool: pg.Pool,
+    fn: (tx: WriteTx) => Promise<T>
+  ): Promise<{ result: T; events: OutboxEvent[] }> {
+    const client = await pool.connect()
+    // A connection whose state is unknown (a failed COMMIT or ROLLBACK) is closed, not reused.
+    let broken = false
+    try {
+      await client.query('begin')
+      let q = this.onClient.get(client)
+      if (!q) {
+        q = drizzle(client) as unknown as Db
+        this.onClient.set(client, q)
+      }
+      const events: OutboxEvent[] = []
+      const tx: WriteTx = {
+        q,
+        // Appended at commit, in the same round trip (outboxCommitText).
+        record: async (entity, op, row) => {
+          events.push({ version: 0, entity, op, id: String(row['id']), payload: row })
+        },
+      }
+      let result: T
+      try {
+        result = await fn(tx)
+      } catch (err) {
+        await client.query('rollback').catch(() => {
+          broken = true
+        })
+        throw err
+      }
+      let committed: unknown
+      try {
+        committed = await client.query(outboxCommitText(client, events))
+      } catch (err) {
+        // A statement before COMMIT failed (the transaction is aborted) or the connection did.
+        await client.query('rollback').catch(() => {
+          broken = true
+        })
+        throw err
+      }
+      if (events.length > 0) {
+        // The trigger gave this transaction's rows consecutive versions, in insertion order,
+        // while it held the lock; the setting holds the last of them.
+        const last = lastVersionOf(committed) ?? (await this.latestVersion())
+        events.forEach((e, i) => (e.version = last - events.length + 1 + i))
+      }
+      return { result, events }
+    } finally {
+      client.release(broken)
+    }
   }
 
   /** Newest committed version (0 when nothing was ever written). */
@@ -131,6 +219,8 @@ export class Store {
    */
   async rotateEpoch(): Promise<string> {
     return this.database.db.transaction(async (q) => {
+      // Serialised with commits (the version trigger takes the same lock), so no follower
+      // mixes events of two epochs.
       if (this.database.kind === 'postgres') await q.execute(sql`select pg_advisory_xact_lock(${WRITE_LOCK_KEY})`)
       const rows = await q
         .update(clusterEpoch)

@@ -24,6 +24,9 @@ export class OutboxPublisher {
    * versions went backwards.
    */
   private committedVersion = 0
+  /** The newest committed version not yet announced; commit notices are batched (see below). */
+  private unannounced = 0
+  private announcing = false
 
   constructor(
     redisUrl: string,
@@ -38,8 +41,26 @@ export class OutboxPublisher {
     const last = events[events.length - 1]
     if (!last) return
     this.committedVersion = Math.max(this.committedVersion, last.version)
-    const epoch = this.head?.epoch
-    void this.publisher.publish(epoch ? { type: 'commit', version: last.version, epoch } : { type: 'commit', version: last.version })
+    const pending = this.unannounced
+    this.unannounced = Math.max(this.unannounced, last.version)
+    // A notice is a doorbell: data planes fetch every event after their version, so one notice
+    // with the newest version stands for all commits before it. Commits that finish in the same
+    // turn of the event loop, or while the previous notice is on its way, share one notice.
+    if (pending === 0 && !this.announcing) setImmediate(() => void this.announce())
+  }
+
+  private async announce(): Promise<void> {
+    this.announcing = true
+    try {
+      while (this.unannounced > 0) {
+        const version = this.unannounced
+        this.unannounced = 0
+        const epoch = this.head?.epoch
+        await this.publisher.publish(epoch ? { type: 'commit', version, epoch } : { type: 'commit', version })
+      }
+    } finally {
+      this.announcing = false
+    }
   }
 
   /** One heartbeat: reads the head, rotates the epoch if versions went backwards, publishes. */

@@ -3,7 +3,7 @@
 // normalised `host:port` or id, PUT = PATCH, DELETE 404s when absent, bare /targets is 404.
 // Extension: POST of an existing target updates it and answers 200 (201 when created).
 
-import type { EntityDao } from '@switchyard/db'
+import { DaoError, type EntityDao } from '@switchyard/db'
 import { normalizeTarget, isUuid, type Entity } from '@switchyard/entities'
 import { collectionHandlers, deleteEntity, patchEntity, type ParentSpec } from '../endpoints/crud.js'
 import type { AdminDeps } from '../endpoints/context.js'
@@ -88,16 +88,23 @@ export function mountTargets(router: AdminRouter, deps: AdminDeps): void {
       const input = await ctx.input(targets.def)
       if (!input) return
       input['upstream'] = { id: upstream['id'] }
-      const normal = typeof input['target'] === 'string' ? normalizeTarget(input['target']) : undefined
+      // Creating is the common case, so it is tried first; the unique (upstream, target) key
+      // tells when the target exists, without a lookup on every create.
+      const patchInput = structuredClone(input)
+      try {
+        sendJson(ctx.res, 201, await createEntity(deps, targets, input))
+        return
+      } catch (err) {
+        if (!(err instanceof DaoError && err.kong.code === 5 && Object.hasOwn(err.kong.fields ?? {}, 'target'))) throw err
+      }
+      const normal = typeof patchInput['target'] === 'string' ? normalizeTarget(patchInput['target']) : undefined
       const existing = normal
         ? await targets.findBy(store.q, 'target', normal, { field: 'upstream', id: String(upstream['id']) })
         : undefined
-      if (existing) {
-        // Extension: update in place (weight, backup, tags); Kong 3.x would answer 409.
-        sendJson(ctx.res, 200, await patchEntity(deps, targets, existing, input))
-        return
-      }
-      sendJson(ctx.res, 201, await createEntity(deps, targets, input))
+      // Extension: update in place (weight, backup, tags); Kong 3.x would answer 409. Gone
+      // again since the insert failed: create it after all.
+      if (existing) sendJson(ctx.res, 200, await patchEntity(deps, targets, existing, patchInput))
+      else sendJson(ctx.res, 201, await createEntity(deps, targets, patchInput))
     },
   })
 
