@@ -10,9 +10,11 @@
 //    balancers are untouched: Balancer objects kept, and the count of balancer mutations
 //    (setTargets/upsertTarget/removeTarget/updateUpstream calls, spied on the prototype) per
 //    balancer other than the changed one;
-//  - one route change: apply, then the router the next request sees and one match; p50/p99;
-//    and a full buildRouter of all routes beside it;
-//  - the hash: a full recompute over the whole config against the update one version costs.
+//  - one route change: apply, then the router the next request sees (RouterBuilder recompiles
+//    the changed route only and merges it into the previous order) and one match; p50/p99; and a
+//    full buildRouter of all routes (compile + sort, from scratch) beside it;
+//  - the hash: a full recompute over the whole config against what one version costs the
+//    running hash (old digest out, new digest in, hash of the sum).
 // Only prints; no pass/fail on the numbers. Figures are medians of in-process timings (no I/O),
 // so they move with the machine's load (printed first).
 //
@@ -20,7 +22,7 @@
 // BENCH_CONFIG_CHANGES (200), BENCH_CONFIG_BOOTS (3).
 
 import { Balancer } from '@switchyard/balancer'
-import { configHash, emptyEntities, type ConfigEvent, type EntityJson, type Snapshot } from '@switchyard/cluster'
+import { ConfigHashSum, configHash, emptyEntities, entityDigest, type ConfigEvent, type EntityJson, type Snapshot } from '@switchyard/cluster'
 import { prepareCreate, routes, services, targets, upstreams, type Entity, type EntityDefinition } from '@switchyard/entities'
 import { readFileSync } from 'node:fs'
 import { ConfigState } from '../apps/data-plane/src/config-state.ts'
@@ -162,6 +164,7 @@ function main(): void {
   let version = state.version
   const targetApply: number[] = []
   const targetWithHash: number[] = []
+  const byAlgorithm = new Map<string, number[]>()
   let unrelatedTouched = 0
   let ownTouched = 0
   const liveTargets = [...e.targets]
@@ -194,6 +197,8 @@ function main(): void {
     const hashed = time(() => state.hash())
     targetApply.push(applied.ms)
     targetWithHash.push(applied.ms + hashed.ms)
+    const algorithm = state.upstreamById(upstreamId)?.balancer.algorithm ?? 'gone'
+    byAlgorithm.set(algorithm, [...(byAlgorithm.get(algorithm) ?? []), applied.ms + hashed.ms])
     for (const [b, n] of mutations) {
       if (b.id === upstreamId) ownTouched += n
       else unrelatedTouched += n
@@ -205,6 +210,9 @@ function main(): void {
   )
   console.log(`  apply             ${stats(targetApply)}`)
   console.log(`  apply + /status hash  ${stats(targetWithHash)}`)
+  for (const [algorithm, samples] of byAlgorithm) {
+    console.log(`    ${algorithm.padEnd(18)} ${String(samples.length).padStart(4)} changes  ${stats(samples)}`)
+  }
   console.log(
     `  isolation         ${kept}/${balancersBefore.size} Balancer objects kept; mutations: ${ownTouched} on the changed upstream's balancer, ${unrelatedTouched} on any other`
   )
@@ -212,6 +220,7 @@ function main(): void {
   // --- Route changes ------------------------------------------------------------------------
   const routeApply: number[] = []
   const routeNext: number[] = []
+  let recompiled = 0
   const liveRoutes = [...e.routes]
   const request = { method: 'GET', host: 'tenant-7.bench', path: '/api/7/x', headers: {}, protocol: 'http' as const }
   for (let i = 0; i < CHANGES; i++) {
@@ -225,6 +234,7 @@ function main(): void {
     if (next.value === null) throw new Error('route lookup failed after a route change')
     routeApply.push(applied.ms)
     routeNext.push(applied.ms + next.ms)
+    recompiled += state.routesCompiledByLastBuild
     state.hash()
   }
   const routeConfigs = state.list('routes') as unknown as RouteConfig[]
@@ -233,25 +243,36 @@ function main(): void {
   for (let i = 0; i < Math.max(5, Math.min(CHANGES, 30)); i++) fullBuild.push(time(() => buildRouter(routeConfigs, serviceConfigs)).ms)
   console.log(`route       ${CHANGES} changes (paths of one route)`)
   console.log(`  apply             ${stats(routeApply)}`)
-  console.log(`  apply + next request's router + match  ${stats(routeNext)}`)
+  console.log(`  apply + next request's router + match  ${stats(routeNext)}  (${recompiled} routes recompiled in all)`)
   console.log(`  full buildRouter of ${routeConfigs.length} routes  ${stats(fullBuild)}`)
+  console.log(`  ratio full rebuild / incremental (medians)  ${fmt(median(fullBuild) / median(routeNext))}×`)
 
   // --- Hash -----------------------------------------------------------------------------------
   const full: number[] = []
   const entities = state.snapshot().entities
   for (let i = 0; i < 10; i++) full.push(time(() => configHash(entities)).ms)
+  // What one version costs the running hash: the changed entity's old digest out, its new one
+  // in (ConfigState does exactly this inside apply), then the hash /status reports.
   const perVersion: number[] = []
+  const sum = new ConfigHashSum()
   for (let i = 0; i < CHANGES; i++) {
     const t = pick(liveTargets)
     const changed = { ...t, weight: 1 + Math.floor(random() * 200) }
     liveTargets[liveTargets.indexOf(t)] = changed
+    const before = entityDigest('targets', t)
+    perVersion.push(
+      time(() => {
+        sum.remove(before)
+        sum.add(entityDigest('targets', changed))
+        return sum.hash()
+      }).ms
+    )
     state.apply({ version: ++version, entity: 'targets', op: 'upsert', id: String(t['id']), payload: changed })
-    perVersion.push(time(() => state.hash()).ms)
   }
   const fullMedian = median(full)
   const perVersionMedian = median(perVersion)
   console.log(`hash        full configHash over the whole config  ${stats(full)}`)
-  console.log(`  state.hash() after one version                 ${stats(perVersion)}`)
+  console.log(`  running-hash update for one version        ${stats(perVersion)}`)
   console.log(`  ratio full / per-version (medians)  ${fmt(fullMedian / perVersionMedian)}×`)
   console.log(`  incremental hash equals full recompute at the end: ${state.hash() === configHash(state.snapshot().entities)}`)
   console.log(`loadavg ${loadavg()} (end)`)
