@@ -1,12 +1,23 @@
 // The data plane's view of the configuration: entities by id, the compiled router and one
 // balancer per upstream. Snapshots replace everything; events apply incrementally — a target
 // change touches only its upstream's balancer (health flags and counters survive), a route or
-// service change marks the router for a rebuild before the next request.
+// service change marks the router for a rebuild before the next request (which recompiles only
+// the routes that changed, see RouterBuilder), and the config hash is a running sum updated per
+// entity (ConfigHashSum), never recomputed from the whole config for a new version.
 
 import { Balancer, isAlgorithmName, type TargetConfig, type UpstreamConfig } from '@switchyard/balancer'
-import { configHash, emptyEntities, ENTITY_KINDS, type ConfigEvent, type EntityJson, type EntityKind, type Snapshot } from '@switchyard/cluster'
+import {
+  ConfigHashSum,
+  entityDigest,
+  ENTITY_KINDS,
+  type ConfigEvent,
+  type EntityJson,
+  type EntityKind,
+  type Snapshot,
+} from '@switchyard/cluster'
 import type { RouteConfig, ServiceConfig, UpstreamHashConfig } from './route-types.js'
-import { buildRouter, type Router } from './router.js'
+import { RouterBuilder } from './router-builder.js'
+import type { Router } from './router.js'
 
 export interface BalancedUpstream {
   entity: EntityJson & UpstreamHashConfig & { id: string; name: string }
@@ -53,10 +64,17 @@ export class ConfigState {
     EntityKind,
     Map<string, EntityJson>
   >
+  /** Target ids per upstream id, so an upstream change reads its own targets, not all 10,000. */
+  private readonly targetIdsByUpstream = new Map<string, Set<string>>()
+  /**
+   * The running config hash and each entity's digest in it, built on the first hash() and then
+   * kept up to date by every entity change (undefined until someone asks).
+   */
+  private hashState: { sum: ConfigHashSum; digests: Record<EntityKind, Map<string, bigint>> } | undefined
   private readonly balancers = new Map<string, BalancedUpstream>()
   private readonly upstreamIdByName = new Map<string, string>()
   private routerCache: Router | undefined
-  private hashCache: { version: number; hash: string } | undefined
+  private readonly routerBuilder = new RouterBuilder()
   /** Bumped on every plugin change, so plugin lookups can cache per version. */
   pluginsVersion = 0
   /** key-auth credentials by key; rebuilt after a credential or consumer change. */
@@ -88,6 +106,9 @@ export class ConfigState {
     for (const kind of ENTITY_KINDS) {
       this.entities[kind] = new Map((snapshot.entities[kind] ?? []).map((e) => [String(e['id']), e]))
     }
+    this.targetIdsByUpstream.clear()
+    for (const [id, t] of this.entities.targets) this.indexTarget(id, t)
+    this.hashState = undefined
     const keep = new Set(this.entities.upstreams.keys())
     for (const id of [...this.balancers.keys()]) if (!keep.has(id)) this.dropBalancer(id)
     for (const u of this.entities.upstreams.values()) this.syncUpstream(u)
@@ -97,8 +118,6 @@ export class ConfigState {
     this.tlsVersion++
     this.version = snapshot.version
     this.epoch = snapshot.epoch
-    // The same version number may name other content now (another epoch, a restored backup).
-    this.hashCache = undefined
     this.changed(undefined)
   }
 
@@ -109,7 +128,7 @@ export class ConfigState {
     const payload = event.payload
     if (event.op === 'delete') {
       const old = map.get(event.id) ?? payload
-      map.delete(event.id)
+      this.remove(event.entity, event.id)
       if (event.entity === 'upstreams') this.dropUpstream(event.id)
       // Deleting a route, service or consumer cascades to its plugins, as in the database.
       if (event.entity === 'routes' || event.entity === 'services' || event.entity === 'consumers') {
@@ -124,10 +143,13 @@ export class ConfigState {
       }
     } else if (payload) {
       const old = map.get(event.id)
-      map.set(event.id, payload)
+      this.put(event.entity, event.id, payload)
       if (event.entity === 'upstreams') this.syncUpstream(payload, old)
       if (event.entity === 'targets') {
         const uid = upstreamIdOf(payload)
+        const before = old ? upstreamIdOf(old) : undefined
+        // A target moved to another upstream leaves the old one's balancer.
+        if (before && before !== uid) this.balancers.get(before)?.balancer.removeTarget(event.id)
         const balanced = uid ? this.balancers.get(uid) : undefined
         balanced?.balancer.upsertTarget(asTargetConfig(payload))
       }
@@ -146,12 +168,18 @@ export class ConfigState {
 
   get router(): Router {
     if (!this.routerCache) {
-      this.routerCache = buildRouter(
-        [...this.entities.routes.values()] as unknown as RouteConfig[],
-        [...this.entities.services.values()] as unknown as ServiceConfig[]
+      // Entities travel as Kong JSON, which carries at least the fields RouteConfig and ServiceConfig read.
+      this.routerCache = this.routerBuilder.build(
+        this.entities.routes.values() as unknown as Iterable<RouteConfig>,
+        this.entities.services as unknown as ReadonlyMap<string, ServiceConfig>
       )
     }
     return this.routerCache
+  }
+
+  /** How many routes the last router build compiled; the others were reused (benchmark, tests). */
+  get routesCompiledByLastBuild(): number {
+    return this.routerBuilder.lastCompiled
   }
 
   /** The balanced upstream a service host names, if any. */
@@ -177,12 +205,72 @@ export class ConfigState {
     }
   }
 
-  /** The configuration hash, cached per version; equals the control plane's for the same version. */
+  /** The configuration hash; equals the control plane's (configHash) for the same version. */
   hash(): string {
-    if (this.hashCache?.version !== this.version) {
-      this.hashCache = { version: this.version, hash: configHash(this.snapshot().entities) }
+    if (!this.hashState) {
+      const sum = new ConfigHashSum()
+      const digests = Object.fromEntries(ENTITY_KINDS.map((k) => [k, new Map()])) as Record<EntityKind, Map<string, bigint>>
+      for (const kind of ENTITY_KINDS) {
+        for (const [id, e] of this.entities[kind]) {
+          const d = entityDigest(kind, e)
+          digests[kind].set(id, d)
+          sum.add(d)
+        }
+      }
+      this.hashState = { sum, digests }
     }
-    return this.hashCache.hash
+    return this.hashState.sum.hash()
+  }
+
+  /** Every entity write goes through here and remove(), which keep the indexes and the hash. */
+  private put(kind: EntityKind, id: string, entity: EntityJson): void {
+    const map = this.entities[kind]
+    const old = map.get(id)
+    if (kind === 'targets') {
+      if (old) this.unindexTarget(id, old)
+      this.indexTarget(id, entity)
+    }
+    map.set(id, entity)
+    if (this.hashState) {
+      const digests = this.hashState.digests[kind]
+      const before = digests.get(id)
+      if (before !== undefined) this.hashState.sum.remove(before)
+      const after = entityDigest(kind, entity)
+      digests.set(id, after)
+      this.hashState.sum.add(after)
+    }
+  }
+
+  private remove(kind: EntityKind, id: string): void {
+    const map = this.entities[kind]
+    const old = map.get(id)
+    if (old === undefined) return
+    if (kind === 'targets') this.unindexTarget(id, old)
+    map.delete(id)
+    if (this.hashState) {
+      const digests = this.hashState.digests[kind]
+      const before = digests.get(id)
+      if (before !== undefined) this.hashState.sum.remove(before)
+      digests.delete(id)
+    }
+  }
+
+  private indexTarget(id: string, target: EntityJson): void {
+    const uid = upstreamIdOf(target)
+    if (uid === undefined) return
+    let ids = this.targetIdsByUpstream.get(uid)
+    if (!ids) {
+      ids = new Set()
+      this.targetIdsByUpstream.set(uid, ids)
+    }
+    ids.add(id)
+  }
+
+  private unindexTarget(id: string, target: EntityJson): void {
+    const uid = upstreamIdOf(target)
+    const ids = uid === undefined ? undefined : this.targetIdsByUpstream.get(uid)
+    ids?.delete(id)
+    if (ids?.size === 0) this.targetIdsByUpstream.delete(uid!)
   }
 
   /** The key-auth credential with this key, unless it expired (`ttl` is its expiry, epoch s). */
@@ -232,8 +320,9 @@ export class ConfigState {
 
   private targetsOf(upstreamId: string): TargetConfig[] {
     const out: TargetConfig[] = []
-    for (const t of this.entities.targets.values()) {
-      if (upstreamIdOf(t) === upstreamId) out.push(asTargetConfig(t))
+    for (const id of this.targetIdsByUpstream.get(upstreamId) ?? []) {
+      const t = this.entities.targets.get(id)
+      if (t) out.push(asTargetConfig(t))
     }
     return out
   }
@@ -255,15 +344,16 @@ export class ConfigState {
   }
 
   private dropChildren(kind: EntityKind, field: string, parentId: string): void {
-    const map = this.entities[kind]
-    for (const [cid, c] of map) if ((c[field] as { id?: string } | null)?.id === parentId) map.delete(cid)
+    for (const [cid, c] of this.entities[kind]) {
+      if ((c[field] as { id?: string } | null)?.id === parentId) this.remove(kind, cid)
+    }
   }
 
   private dropPluginsOf(kind: 'routes' | 'services' | 'consumers', id: string): void {
     const field = kind === 'routes' ? 'route' : kind === 'services' ? 'service' : 'consumer'
     for (const [pid, p] of this.entities.plugins) {
       if ((p[field] as { id?: string } | null)?.id === id) {
-        this.entities.plugins.delete(pid)
+        this.remove('plugins', pid)
         this.pluginsVersion++
       }
     }
@@ -271,14 +361,14 @@ export class ConfigState {
 
   private dropSnisOf(certificateId: string): void {
     for (const [sid, s] of this.entities.snis) {
-      if ((s['certificate'] as { id?: string } | null)?.id === certificateId) this.entities.snis.delete(sid)
+      if ((s['certificate'] as { id?: string } | null)?.id === certificateId) this.remove('snis', sid)
     }
   }
 
   private dropUpstream(id: string): void {
     this.dropBalancer(id)
     // Deleting an upstream cascades to its targets.
-    for (const [tid, t] of this.entities.targets) if (upstreamIdOf(t) === id) this.entities.targets.delete(tid)
+    for (const tid of [...(this.targetIdsByUpstream.get(id) ?? [])]) this.remove('targets', tid)
   }
 
   private dropBalancer(id: string): void {

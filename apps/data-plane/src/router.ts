@@ -82,7 +82,11 @@ const HTTP_PORT = 80
 const HTTPS_PORT = 443
 const NO_ENTRIES: readonly RankedEntry[] = []
 
-type RankedEntry = Entry & { readonly rank: number }
+/** An entry and its position in priority order; a small wrapper, so a rebuild copies no entry. */
+interface RankedEntry {
+  readonly entry: Entry
+  readonly rank: number
+}
 
 /**
  * Compile routes and services into a router. Call again on every config change; the previous
@@ -106,13 +110,21 @@ export function buildRouter(
     else entries.push(...compiled)
   }
   entries.sort(byPriority)
+  return routerOf(entries, skipped)
+}
 
+/**
+ * The router over compiled entries already in priority order (`byPriority`): what buildRouter
+ * returns after compiling and sorting, and what RouterBuilder returns after recompiling only the
+ * routes that changed.
+ */
+export function routerOf(entries: readonly Entry[], skipped: readonly SkippedRoute[]): Router {
   // Entries reachable only through one of their plain hosts, listed per host, and every other
   // entry; both lists stay in priority order, and `rank` lets match() merge them.
   const byHost = new Map<string, RankedEntry[]>()
   const unpinned: RankedEntry[] = []
   entries.forEach((entry, rank) => {
-    const ranked = { ...entry, rank }
+    const ranked: RankedEntry = { entry, rank }
     if (!entry.hasHosts || entry.hostRules.length > 0) return void unpinned.push(ranked)
     for (const host of entry.anyPortHosts) {
       const list = byHost.get(host)
@@ -139,11 +151,11 @@ export function buildRouter(
       for (;;) {
         const a = pinned[p]
         const b = unpinned[u]
-        const entry = a !== undefined && (b === undefined || a.rank < b.rank) ? a : b
-        if (entry === undefined) return null
-        if (entry === a) p++
+        const next = a !== undefined && (b === undefined || a.rank < b.rank) ? a : b
+        if (next === undefined) return null
+        if (next === a) p++
         else u++
-        const found = tryEntry(entry, req, path, hostName, hostPort)
+        const found = tryEntry(next.entry, req, path, hostName, hostPort)
         if (found !== null) return found
       }
     },

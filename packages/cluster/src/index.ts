@@ -3,7 +3,7 @@
 // rate-limit counter store.
 export * from './types.js'
 export { InProcessBus, type EventListener } from './in-process-bus.js'
-export { configHash, canonicalJson } from './config-hash.js'
+export { configHash, canonicalJson, entityDigest, ConfigHashSum } from './config-hash.js'
 export { CONFIG_CHANNEL, HEALTH_CHANNEL, parseNotice, formatNotice, isEpoch, type Notice } from './notices.js'
 export { connectRedis, NoticePublisher, NoticeSubscriber, type NoticeSubscriberEvents } from './redis-notices.js'
 export { ConfigFollower, isConfigEvent, type EventsPage, type FollowerSource, type FollowerTarget, type FollowerHooks } from './follower.js'
