@@ -2,6 +2,9 @@
 // proxy), else our small node generator (bench/lib/node-loadgen.ts), which is slower and so
 // understates throughput; the header line says which one ran.
 
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { spawnTracked } from './children.ts'
 
@@ -15,10 +18,18 @@ export interface LoadResult {
   errors: number
 }
 
+/** What each request sends; a GET without body when absent. */
+export interface RequestShape {
+  method: string
+  body: string
+  headers: Record<string, string>
+}
+
 export interface LoadOptions {
   url: string
   connections: number
   seconds: number
+  request?: RequestShape | undefined
 }
 
 export type LoadGenerator = (o: LoadOptions) => Promise<LoadResult>
@@ -66,16 +77,47 @@ export function parseWrk(out: string): LoadResult {
   }
 }
 
+const luaString = (s: string) => JSON.stringify(s)
+
+/** A wrk script that sends `shape` on every request. */
+export function wrkScript(shape: RequestShape): string {
+  const lines = [`wrk.method = ${luaString(shape.method)}`, `wrk.body = ${luaString(shape.body)}`]
+  for (const [k, v] of Object.entries(shape.headers)) lines.push(`wrk.headers[${luaString(k)}] = ${luaString(v)}`)
+  return lines.join('\n') + '\n'
+}
+
+let scriptDir: string | undefined
+
 export function wrkGenerator(wrk: string): LoadGenerator {
-  return async ({ url, connections, seconds }) =>
-    parseWrk(await run(wrk, ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]))
+  return async ({ url, connections, seconds, request }) => {
+    const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency']
+    if (request) {
+      scriptDir ??= mkdtempSync(join(tmpdir(), 'switchyard-bench-wrk-'))
+      const file = join(scriptDir, `shape-${Math.random().toString(36).slice(2)}.lua`)
+      writeFileSync(file, wrkScript(request))
+      args.push('-s', file)
+    }
+    return parseWrk(await run(wrk, [...args, url]))
+  }
+}
+
+/** Fixed-rate open-loop load (bench/lib/rate-loadgen.ts): latency counted from each scheduled start. */
+export async function fixedRate(url: string, rate: number, seconds: number, request?: RequestShape): Promise<LoadResult> {
+  const script = fileURLToPath(new URL('./rate-loadgen.ts', import.meta.url))
+  const root = fileURLToPath(new URL('../..', import.meta.url))
+  const args = ['--import', 'tsx', script, url, String(rate), String(seconds), request ? JSON.stringify(request) : '']
+  return JSON.parse(await run(process.execPath, args, root)) as LoadResult
 }
 
 export function nodeGenerator(): LoadGenerator {
   const script = fileURLToPath(new URL('./node-loadgen.ts', import.meta.url))
   const root = fileURLToPath(new URL('../..', import.meta.url))
-  return async ({ url, connections, seconds }) =>
+  return async ({ url, connections, seconds, request }) =>
     JSON.parse(
-      await run(process.execPath, ['--import', 'tsx', script, url, String(connections), String(seconds)], root)
+      await run(
+        process.execPath,
+        ['--import', 'tsx', script, url, String(connections), String(seconds), request ? JSON.stringify(request) : ''],
+        root
+      )
     ) as LoadResult
 }

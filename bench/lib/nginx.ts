@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { childPids } from './proc-cpu.ts'
 import { onCleanup, spawnTracked, stop } from './children.ts'
+import { waitForPort } from './wait-port.ts'
 
 export interface NginxInstance {
   port: number
@@ -68,24 +69,6 @@ export async function freePort(): Promise<number> {
   const port = (s.address() as net.AddressInfo).port
   await new Promise<void>((r) => s.close(() => r()))
   return port
-}
-
-async function waitForPort(port: number, child: ChildProcess, ms: number): Promise<void> {
-  const until = Date.now() + ms
-  while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`)
-    const ok = await new Promise<boolean>((resolve) => {
-      const sock = net.connect(port, '127.0.0.1')
-      sock.once('connect', () => {
-        sock.destroy()
-        resolve(true)
-      })
-      sock.once('error', () => resolve(false))
-    })
-    if (ok) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`nginx did not listen on ${port} within ${ms} ms`)
 }
 
 function isNginx(pid: number): boolean {

@@ -1,9 +1,12 @@
 // Fallback load generator when wrk is missing: `connections` keep-alive sockets, each sending
-// GETs back to back for `seconds`; prints one JSON LoadResult. Run as its own process.
+// requests back to back for `seconds` (GETs, or the JSON RequestShape given as 4th argument);
+// prints one JSON LoadResult. Run as its own process.
 
 import http from 'node:http'
 
-const [url = '', connArg = '10', secArg = '5'] = process.argv.slice(2)
+const [url = '', connArg = '10', secArg = '5', shapeArg = ''] = process.argv.slice(2)
+const shape = shapeArg ? (JSON.parse(shapeArg) as { method: string; body: string; headers: Record<string, string> }) : undefined
+const body = shape ? Buffer.from(shape.body) : undefined
 const connections = Number(connArg)
 const agent = new http.Agent({ keepAlive: true, maxSockets: connections })
 const latencies: number[] = []
@@ -14,7 +17,10 @@ const until = started + Number(secArg) * 1000
 function once(): Promise<void> {
   return new Promise((resolve) => {
     const t0 = performance.now()
-    const req = http.get(url, { agent }, (res) => {
+    const options: http.RequestOptions = shape
+      ? { agent, method: shape.method, headers: { ...shape.headers, 'content-length': String(body?.length ?? 0) } }
+      : { agent }
+    const req = http.request(url, options, (res) => {
       res.resume()
       res.once('end', () => {
         latencies.push(performance.now() - t0)
@@ -26,6 +32,7 @@ function once(): Promise<void> {
       errors++
       resolve()
     })
+    req.end(body)
   })
 }
 

@@ -32,7 +32,8 @@ function specificity(p: PluginInstance): number {
 }
 
 export class PluginResolver {
-  private cache = new Map<string, ReadonlyMap<string, PluginInstance>>()
+  /** route id → service id → consumer id → instances; nested so a lookup builds no key string. */
+  private cache = new Map<string, Map<string, Map<string, ReadonlyMap<string, PluginInstance>>>>()
   private cachedVersion = -1
   private consumerScoped = false
   private consumerScopedVersion = -1
@@ -49,11 +50,14 @@ export class PluginResolver {
       this.cache = new Map()
       this.cachedVersion = this.state.pluginsVersion
     }
-    const key = `${routeId ?? ''}|${serviceId ?? ''}|${consumerId ?? ''}`
-    let found = this.cache.get(key)
+    let byService = this.cache.get(routeId ?? '')
+    if (!byService) this.cache.set(routeId ?? '', (byService = new Map()))
+    let byConsumer = byService.get(serviceId ?? '')
+    if (!byConsumer) byService.set(serviceId ?? '', (byConsumer = new Map()))
+    let found = byConsumer.get(consumerId ?? '')
     if (!found) {
       found = this.compute(routeId, serviceId, consumerId)
-      this.cache.set(key, found)
+      byConsumer.set(consumerId ?? '', found)
     }
     return found
   }

@@ -8,7 +8,6 @@ import type { Handle, Peer } from '@switchyard/balancer'
 import type { Logger } from '@switchyard/log'
 import httpProxy from 'http-proxy'
 import { randomUUID } from 'node:crypto'
-import { EventEmitter } from 'node:events'
 import http from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { EntityJson } from '@switchyard/cluster'
@@ -25,9 +24,8 @@ import type { RouteMatch } from './router.js'
 import { classifyError, UpstreamPools, type FailureKind } from './upstream-pools.js'
 import type { AiRuntime, Ticket } from './ai-runtime.js'
 import { createAiUsageTap, isAiUsage } from './ai-usage.js'
-import { readStart, type BodyStart } from './body-start.js'
 import { upstreamBody } from './upstream-body.js'
-import type { Dispatcher } from 'undici'
+import { UpstreamAttempt, type AttemptHead, type AttemptSink } from './upstream-attempt.js'
 import { UpstreamTls, wsProxyOptions } from './upstream-tls.js'
 
 export const VIA = '1.1 kong/3.9.3'
@@ -151,17 +149,6 @@ function sendError(res: http.ServerResponse, err: ProxyError, extra: Record<stri
   res.end(body)
 }
 
-/** The smallest abort signal undici takes: an emitter with `aborted` and one 'abort' event. */
-class AbortSignalLite extends EventEmitter {
-  aborted = false
-
-  abort(): void {
-    if (this.aborted) return
-    this.aborted = true
-    this.emit('abort')
-  }
-}
-
 /** Size of the request line and headers as they arrived (HTTP/1.1 framing). */
 function requestHeadBytes(req: http.IncomingMessage): number {
   // "METHOD SP url SP HTTP/x.y CRLF", then "name: value CRLF" per header, then CRLF.
@@ -186,6 +173,64 @@ function hostHeaderFor(peer: { host: string; port: number }, upstream: BalancedU
   if (typeof configured === 'string' && configured !== '') return configured
   const host = peer.host.includes(':') ? `[${peer.host}]` : peer.host
   return peer.port === 80 || peer.port === 443 ? host : `${host}:${peer.port}`
+}
+
+/**
+ * The committed response's body on its way to the client: every chunk through the tap (if any)
+ * and to the client with backpressure; at the end the tap's result, the AI ticket settled and
+ * the balancer's attempt released, exactly once whatever ends it (end, error, client gone).
+ */
+class ResponseForward implements AttemptSink {
+  /** What the tap returned when the body was complete. */
+  tapResult: unknown
+  private done = false
+  private drainListening = false
+
+  constructor(
+    private readonly res: http.ServerResponse,
+    private readonly attempt: UpstreamAttempt,
+    private readonly tap: ResponseTap | undefined,
+    private readonly ai: AiRuntime | undefined,
+    private readonly ticket: Ticket | undefined,
+    private readonly handle: Handle | undefined
+  ) {
+    res.once('close', this.onClose)
+  }
+
+  data(chunk: Buffer): boolean {
+    this.tap?.write(chunk)
+    if (this.res.write(chunk)) return true
+    if (!this.drainListening) {
+      this.drainListening = true
+      this.res.on('drain', this.onDrain)
+    }
+    return false
+  }
+
+  end(): void {
+    const usage = this.tap ? (this.tapResult = this.tap.end()) : undefined
+    this.res.end()
+    this.finish(usage)
+  }
+
+  error(): void {
+    this.res.destroy()
+    this.finish(undefined)
+  }
+
+  private readonly onDrain = (): void => this.attempt.resume()
+
+  private readonly onClose = (): void => {
+    // The client went away mid-body: the proxy's close listener aborted the attempt.
+    this.finish(undefined)
+  }
+
+  private finish(usage: unknown): void {
+    if (this.done) return
+    this.done = true
+    if (this.ticket) this.ai?.settle(this.ticket, isAiUsage(usage) ? usage.totalTokens : undefined, true)
+    this.handle?.release()
+  }
 }
 
 export function createProxyServer(deps: ProxyDeps): ProxyServer {
@@ -230,13 +275,13 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     const socket = req.socket
     const writtenBefore = socket.bytesWritten
     let source: 'service' | 'kong' = 'kong'
-    let tapResult: unknown
+    let forward: ResponseForward | undefined
     let extraHeaders: Record<string, string> = {}
     let consumerName: string | undefined
     res.once('close', () => {
       deps.onRequestEnd?.({
         source,
-        ...(tapResult !== undefined ? { tap: tapResult } : {}),
+        ...(forward?.tapResult !== undefined ? { tap: forward.tapResult } : {}),
         route: match,
         upstream,
         status: status || res.statusCode,
@@ -336,10 +381,13 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     const tlsOptions = upstreamTls.forService(service, upstream)
     // Overall deadline for all attempts: one connect plus one read window.
     const deadline = started + timeouts.connectMs + timeouts.readMs
-    // undici accepts an EventEmitter as the signal; AbortController costs far more per request.
-    const abort = new AbortSignalLite()
+    // The client went away: end the running attempt and start no other.
+    let gone = false
+    let current: UpstreamAttempt | undefined
     res.once('close', () => {
-      if (!res.writableFinished) abort.abort()
+      if (res.writableFinished) return
+      gone = true
+      current?.abort()
     })
     const ai = upstream ? deps.ai : undefined
     const canReplay = replayable && (IDEMPOTENT.has(method) || buffered) && upstream !== undefined
@@ -370,7 +418,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       if (ai && upstream && 'id' in peer) {
         if (ai.needsAdmission(peer)) {
           ticket = await ai.admit(upstream, peer, body)
-          if (abort.aborted) {
+          if (gone) {
             ai.settle(ticket, undefined, false)
             handle?.release()
             return
@@ -396,19 +444,24 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       const headers = edits ? edits.applyHeaders(forwarded) : forwarded
       const upstreamQuery = edits ? edits.applyQuery(query) : query
       const upstreamPath = upstreamQuery ? `${match.upstreamPath}?${upstreamQuery}` : match.upstreamPath
-      let response: Dispatcher.ResponseData
-      try {
-        response = await pool.request({
+      const attemptRun = new UpstreamAttempt()
+      current = attemptRun
+      pool.dispatch(
+        {
           method: method as 'GET',
           path: upstreamPath,
           headers,
           // A fresh stream per attempt: a retry sends the whole body again.
           body: body === undefined ? req : body === null ? null : upstreamBody(body, writeMs),
-          signal: abort,
-        })
+        },
+        attemptRun
+      )
+      let response: AttemptHead
+      try {
+        response = await attemptRun.head
       } catch (err) {
         ai?.settle(ticket, undefined, false)
-        if (abort.aborted) {
+        if (gone) {
           handle?.release()
           return
         }
@@ -423,14 +476,17 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       }
       upstreamLatencyMs = performance.now() - attemptStart
       handle?.reportTtfb(upstreamLatencyMs)
-      const code = response.statusCode
+      const code = response.status
       // What the provider says about its limits: a cooldown, a share, and whether to fail over.
-      let start: BodyStart | undefined
+      let heldBody = false
       let rateLimited = false
       if (ai && upstream && 'id' in peer) {
         const length = Number(response.headers['content-length'] ?? 0)
-        if (ai.wantsBody(upstream, code) && length <= ERROR_BODY_CAP) start = await readStart(response.body, true, ERROR_BODY_CAP)
-        const text = start?.ended ? Buffer.concat(start.chunks).toString('utf8') : undefined
+        if (ai.wantsBody(upstream, code) && length <= ERROR_BODY_CAP) {
+          await attemptRun.waitStart(true, ERROR_BODY_CAP)
+          heldBody = true
+        }
+        const text = heldBody && attemptRun.ended ? Buffer.concat(attemptRun.chunks).toString('utf8') : undefined
         rateLimited = ai.onResponse(upstream, peer, code, response.headers, text)
       }
       deps.onAttempt?.({ upstream, peer, status: code, ...(rateLimited ? { rateLimited } : {}) })
@@ -438,23 +494,21 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       if (canRetry) {
         // Drop this answer; the next attempt goes to another target.
         ai?.settle(ticket, 0, true)
-        start?.release()
-        response.body.resume()
+        attemptRun.discard()
         lastFailure = code === 504 ? PROXY_ERRORS.TIMEOUT : PROXY_ERRORS.BAD_GATEWAY
         continue
       }
       // While another target could still take the request, commit to this answer only once
       // its first byte is here: a stream that dies before it fails over, the client none the wiser.
-      if (!start && mayRetry && performance.now() < deadline) {
-        start = await readStart(response.body, false)
-        if (start.error !== undefined && start.chunks.length === 0) {
-          start.release()
+      if (!heldBody && mayRetry && performance.now() < deadline) {
+        await attemptRun.waitStart(false)
+        if (attemptRun.error !== undefined && attemptRun.chunks.length === 0) {
           ai?.settle(ticket, undefined, true)
-          if (abort.aborted) {
+          if (gone) {
             handle?.release()
             return
           }
-          deps.onAttempt?.({ upstream, peer, failure: classifyError(start.error) })
+          deps.onAttempt?.({ upstream, peer, failure: classifyError(attemptRun.error) })
           if (ai && upstream) ai.noteFailover(upstream, 'stream_error')
           lastFailure = PROXY_ERRORS.BAD_GATEWAY
           continue
@@ -474,52 +528,12 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       // Streams (no content-length) get their headers at once, so clients see the start
       // immediately; a sized response goes out with its first body write.
       if (response.headers['content-length'] === undefined) res.flushHeaders()
-      const h = handle
       let tap = deps.responseTap?.({ match, status: code, headers: response.headers, requestBody: body })
       // Token budgets and lowest-usage need the usage even where metrics do not tap.
       if (!tap && ticket) tap = createAiUsageTap(response.headers)
-      // The tap is ended once, when the body is complete; its usage serves metrics and budgets.
-      let tapped = false
-      const endTap = (): unknown => {
-        if (!tap || tapped) return undefined
-        tapped = true
-        tapResult = tap.end()
-        return tapResult
-      }
-      const finish = (usage: unknown) => {
-        if (ticket) ai?.settle(ticket, isAiUsage(usage) ? usage.totalTokens : undefined, true)
-        h?.release()
-      }
-      const complete = () => {
-        const usage = endTap()
-        res.end()
-        finish(usage)
-      }
-      const fail = () => {
-        res.destroy()
-        finish(undefined)
-      }
-      const body_ = response.body
-      const forward = (chunk: Buffer) => {
-        tap?.write(chunk)
-        if (!res.write(chunk)) {
-          body_.pause()
-          res.once('drain', () => body_.resume())
-        }
-      }
-      // Whatever the start saw by now (an 'end' may have come after the first chunk) is final.
-      start?.release()
-      for (const chunk of start?.chunks ?? []) forward(chunk)
-      if (start?.error !== undefined) return fail()
-      if (start?.ended) return complete()
-      body_.on('data', forward)
-      body_.once('end', complete)
-      body_.once('error', fail)
-      res.once('close', () => {
-        if (!body_.destroyed) body_.destroy()
-        finish(undefined)
-      })
-      if (start) body_.resume()
+      forward = new ResponseForward(res, attemptRun, tap, ai, ticket, handle)
+      // Whatever was held back (an end may have come after the first chunk) goes out first.
+      attemptRun.commit(forward)
       return
     }
     handle?.release()
