@@ -69,3 +69,5 @@ await new Promise<void>((r) => status.listen(0, '127.0.0.1', r))
 
 process.send?.({ port, statusPort: (status.address() as AddressInfo).port })
 process.on('disconnect', () => process.exit(0))
+// A clean exit, so that --cpu-prof / --heap-prof (BENCH_PROXY_NODE_FLAGS) write their files.
+process.on('SIGTERM', () => process.exit(0))
