@@ -95,6 +95,7 @@ interface Result {
   tokensCounted?: number
   aiRequestsCounted?: number
   load: string
+  streamingAtHold: number
 }
 
 async function scrapeAi(url: string): Promise<{ tokens: number; requests: number }> {
@@ -119,9 +120,9 @@ async function openStreams(url: string, streams: number, rampMs: number, clients
   return procs
 }
 
-/** Ends every stream at the provider, then collects the clients' reports. */
+/** Ends every stream at the provider, then collects the clients' reports and what was sent. */
 async function finish(provider: ChildProcess, procs: ChildProcess[]): Promise<{ sent: Result['sent']; reports: ClientReport[] }> {
-  const sent = await next<Result['sent']>(provider, 'finished', 'finish')
+  await next(provider, 'finished', 'finish')
   const reports = await Promise.all(
     procs.map(async (p) => {
       const timer = setTimeout(() => p.send('report-now'), 30_000)
@@ -131,18 +132,40 @@ async function finish(provider: ChildProcess, procs: ChildProcess[]): Promise<{ 
     })
   )
   await Promise.all(procs.map((p) => stop(p)))
+  const sent = await next<Result['sent']>(provider, 'totals', 'totals')
   return { sent, reports }
 }
 
+interface ClientStats {
+  events: number
+  streaming: number
+  ended: number
+}
+
+async function statsOf(procs: ChildProcess[]): Promise<ClientStats> {
+  const stats = await Promise.all(procs.map((p) => next<ClientStats>(p, 'stats', 'stats')))
+  return stats.reduce((a, x) => ({ events: a.events + x.events, streaming: a.streaming + x.streaming, ended: a.ended + x.ended }), { events: 0, streaming: 0, ended: 0 })
+}
+
 async function eventsSoFar(procs: ChildProcess[]): Promise<number> {
-  const stats = await Promise.all(procs.map((p) => next<{ events: number }>(p, 'stats', 'stats')))
-  return stats.reduce((s, x) => s + x.events, 0)
+  return (await statsOf(procs)).events
+}
+
+/** Waits (up to `ms`) until every stream has its first event or has ended; returns how many stream. */
+async function allStreaming(procs: ChildProcess[], ms: number): Promise<number> {
+  const until = performance.now() + ms
+  for (;;) {
+    const st = await statsOf(procs)
+    if (st.streaming + st.ended >= STREAMS || performance.now() >= until) return st.streaming
+    await sleep(250)
+  }
 }
 
 async function runCase(c: Case, provider: ChildProcess): Promise<Result> {
   const providerPid = provider.pid ?? 0
   if (c.pids.length > 0) {
     // A short warm-up so the idle figure is a process that has already streamed.
+    await next(provider, 'opened', 'open')
     const warm = await openStreams(c.url, WARMUP_STREAMS, 500, 1)
     await sleep(1500)
     await finish(provider, warm)
@@ -151,9 +174,11 @@ async function runCase(c: Case, provider: ChildProcess): Promise<Result> {
   const rssIdle = rssBytesOf(c.pids)
   const aiBefore = c.metricsUrl ? await scrapeAi(c.metricsUrl) : undefined
 
+  await next(provider, 'opened', 'open')
   const procs = await openStreams(c.url, STREAMS, RAMP_S * 1000, CLIENTS)
   const clientPids = procs.map((p) => p.pid ?? 0)
-  // Let the last streams opened reach their steady rate.
+  // The hold starts once every stream flows (or 30 s after the ramp, whatever then flows).
+  const streamingAtHold = await allStreaming(procs, 30_000)
   await sleep(1000)
   const t0 = performance.now()
   const cpu0 = cpuSecondsOf(c.pids)
@@ -196,6 +221,7 @@ async function runCase(c: Case, provider: ChildProcess): Promise<Result> {
     rssIdle,
     rssHeld,
     rssPeak: Math.max(rssPeak, rssHeld),
+    streamingAtHold,
     ...(tokensCounted !== undefined ? { tokensCounted } : {}),
     ...(aiRequestsCounted !== undefined ? { aiRequestsCounted } : {}),
     load,
@@ -325,11 +351,12 @@ async function main(): Promise<void> {
   await stopAll()
 
   const s = results.map(summarize)
-  console.log('\nStreams and relay cost during the hold (CPU and memory of the proxy process(es) only)')
+  console.log('\nStreams (held = streaming when the hold began) and relay cost during the hold (CPU and memory: the proxy process(es) only)')
   table(
-    ['case', 'ok', 'lost', 'events/s', 'of expected', 'proxy CPU-s', 'CPU-s per 1M events', 'RSS idle MB', 'RSS held MB', 'MB per 1k streams', 'provider CPU %', 'clients CPU %', 'load avg'],
+    ['case', 'held', 'ok', 'lost', 'events/s', 'of expected', 'proxy CPU-s', 'CPU-s per 1M events', 'RSS idle MB', 'RSS held MB', 'MB per 1k streams', 'provider CPU %', 'clients CPU %', 'load avg'],
     s.map((x) => [
       x.r.name,
+      int(x.r.streamingAtHold),
       int(x.completed),
       int(x.lost),
       int(x.r.holdEvents / x.r.holdS),

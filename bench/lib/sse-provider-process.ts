@@ -9,8 +9,9 @@
 // same clock in every process of the machine) and its sequence number (`s`), so the client can
 // compute each event's relay delay and the gap added between two events.
 //
-// argv: events per second per stream. IPC in: 'stats', 'finish'. IPC out: { port } once
-// listening, then { stats } / { finished } answers.
+// argv: events per second per stream. IPC in: 'open' (a new case: totals reset), 'finish' (end
+// every stream, and any that starts later at once), 'totals' (usage reported since 'open'),
+// 'stats'. IPC out: { port } once listening, then one answer per message.
 
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -56,6 +57,10 @@ function content(s: Stream, delta: string): void {
   eventsSent++
 }
 
+/** Set by 'finish' until the next 'open': a stream that starts late is answered in full at once. */
+let finishing = false
+let totals = { streams: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0 }
+
 function start(res: http.ServerResponse): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
   const bucket = nextBucket
@@ -64,6 +69,7 @@ function start(res: http.ServerResponse): void {
   buckets[bucket]!.push(s)
   res.once('close', () => remove(s))
   content(s, '{"role":"assistant","content":""}')
+  if (finishing) finishAll()
 }
 
 // Ticks are due on a fixed schedule; a late timer serves every tick it missed at once, so each
@@ -79,9 +85,9 @@ setInterval(() => {
   }
 }, TICK_MS)
 
-/** Ends every open stream with its usage event; returns what was reported. */
-function finishAll(): { streams: number; promptTokens: number; completionTokens: number; totalTokens: number } {
-  const out = { streams: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0 }
+/** Ends every open stream with its usage event, adding what it reported to `totals`. */
+function finishAll(): void {
+  const out = totals
   for (const b of buckets) {
     for (const s of b.splice(0)) {
       // The role event carries no token; every later content event is one.
@@ -98,7 +104,6 @@ function finishAll(): { streams: number; promptTokens: number; completionTokens:
       out.totalTokens += usage.total_tokens
     }
   }
-  return out
 }
 
 const server = http.createServer((req, res) => {
@@ -116,8 +121,16 @@ process.on('message', (msg: string) => {
     let open = 0
     for (const b of buckets) open += b.length
     process.send?.({ stats: { eventsSent, open, writesBackedUp } })
+  } else if (msg === 'open') {
+    finishing = false
+    totals = { streams: 0, promptTokens: 0, completionTokens: 0, totalTokens: 0 }
+    process.send?.({ opened: true })
   } else if (msg === 'finish') {
-    process.send?.({ finished: finishAll() })
+    finishing = true
+    finishAll()
+    process.send?.({ finished: true })
+  } else if (msg === 'totals') {
+    process.send?.({ totals })
   }
 })
 process.send?.({ port: (server.address() as AddressInfo).port })

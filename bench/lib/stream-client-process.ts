@@ -52,6 +52,8 @@ let opened = 0
 let completed = 0
 let lost = 0
 let events = 0
+/** Streams that have received their first event. */
+let streaming = 0
 let usageTokens = 0
 let ended = 0
 let reportWanted = false
@@ -194,6 +196,7 @@ class Stream {
       if (this.lastDelay >= 0) addedGap.record(d - this.lastDelay)
       else {
         this.firstAt = now
+        streaming++
         firstEventMs.push((this.firstAt - this.sentAt) / 1000)
       }
       this.lastDelay = d
@@ -226,7 +229,7 @@ function sendReport(): void {
 }
 
 process.on('message', (msg: string) => {
-  if (msg === 'stats') process.send?.({ stats: { events, opened, ended, lost } })
+  if (msg === 'stats') process.send?.({ stats: { events, opened, streaming, ended, lost } })
   else if (msg === 'report') {
     reportWanted = true
     if (ended === opened && opened === STREAMS) sendReport()
