@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createAiUsageTap, isAiUsage, MAX_JSON_BODY, requestModelOf, type AiUsage } from './ai-usage.js'
+import { createAiUsageTap, isAiUsage, mayCarryUsage, MAX_JSON_BODY, requestModelOf, type AiUsage } from './ai-usage.js'
 
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' }
 const SSE_TYPE = { 'content-type': 'text/event-stream' }
@@ -104,4 +104,35 @@ test('the model the request asked for labels the usage, as in Kong; the response
   const noAsk = createAiUsageTap(JSON_TYPE, undefined)!
   noAsk.write(Buffer.from(completion))
   assert.equal((noAsk.end() as AiUsage).model, 'gpt-4o-mini')
+})
+
+test('sse chunks of whole events are skipped unless they may carry a usage object; the result is the same', () => {
+  const usage = { prompt_tokens: 4, completion_tokens: 5, total_tokens: 9 }
+  const final = Buffer.from(sse([{ id: 'c', model: 'llama-3', choices: [], usage, note: 'héllo ✓' }, '[DONE]']))
+  const cut = final.indexOf('✓') + 1
+  const cases: { name: string; chunks: (string | Buffer)[] }[] = [
+    // OpenAI with stream_options.include_usage: "usage":null on every chunk.
+    { name: 'one event per chunk, usage null until the last', chunks: [sse([delta('a')]), sse([delta('b')]), final] },
+    { name: 'CRLF events', chunks: [sse([delta('a')], '\r\n'), sse([delta('b')], '\r\n'), final] },
+    { name: 'usage event cut inside a character', chunks: [sse([delta('a')]), final.subarray(0, cut), final.subarray(cut)] },
+    { name: 'usage event cut right after its key', chunks: [sse([delta('a')]), final.subarray(0, final.indexOf('"usage"') + 7), final.subarray(final.indexOf('"usage"') + 7)] },
+    { name: 'an event cut before a chunk that ends an event', chunks: [sse([delta('a')]).slice(0, 20), sse([delta('a')]).slice(20), final] },
+  ]
+  for (const c of cases) {
+    for (const asked of [undefined, 'gpt-4o']) {
+      const tap = createAiUsageTap(SSE_TYPE, asked)!
+      for (const chunk of c.chunks) tap.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+      const r = tap.end() as AiUsage
+      assert.deepEqual([r.model, r.promptTokens, r.completionTokens, r.totalTokens], [asked ?? 'llama-3', 4, 5, 9], `${c.name}, asked ${asked}`)
+    }
+  }
+  const table: [string, boolean][] = [
+    ['data: {"usage":null}\n\n', false],
+    ['data: {"usage" : \n {"total_tokens":1}}\n\n', true],
+    ['data: {"content":"usage"}\n\n', false],
+    ['data: {"usage":', true],
+    ['data: {"usage"', true],
+    ['data: {"choices":[]}\n\n', false],
+  ]
+  for (const [text, want] of table) assert.equal(mayCarryUsage(Buffer.from(text)), want, text)
 })

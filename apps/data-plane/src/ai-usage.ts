@@ -3,7 +3,10 @@
 // regardless of what happens here, nothing is delayed, and a body that is not what we expect
 // is simply ignored. JSON bodies are kept (up to a cap) and parsed at the end; SSE streams are
 // parsed event by event, keeping the last `usage` seen (`data: [DONE]` carries none) and the
-// first `model`.
+// first `model`. Once the model is known, only an event with a `"usage": {` in it is worth
+// parsing (OpenAI sends `"usage":null` on every chunk when asked for usage): a chunk of whole
+// events without one is skipped after a byte search, never decoded (bench:stream relays
+// thousands of such chunks a second).
 
 import { StringDecoder } from 'node:string_decoder'
 import type { ResponseTap } from './proxy-server.js'
@@ -90,11 +93,38 @@ class JsonUsageTap implements ResponseTap {
   }
 }
 
+const USAGE_KEY = Buffer.from('"usage"')
+/** `"usage"` followed by an object, in one event's decoded payload. */
+const USAGE_OBJECT = /"usage"\s*:\s*\{/
+
+const isJsonSpace = (b: number | undefined) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09
+
+/** Whether `chunk` may hold `"usage": {` (a cut at its end counts as maybe). */
+export function mayCarryUsage(chunk: Buffer): boolean {
+  for (let i = chunk.indexOf(USAGE_KEY); i !== -1; i = chunk.indexOf(USAGE_KEY, i + USAGE_KEY.length)) {
+    let j = i + USAGE_KEY.length
+    while (isJsonSpace(chunk[j])) j++
+    if (j < chunk.length && chunk[j] !== 0x3a) continue
+    j++
+    while (isJsonSpace(chunk[j])) j++
+    if (j >= chunk.length || chunk[j] === 0x7b) return true
+  }
+  return false
+}
+
+/** The chunk ends with a blank line (`\n\n` or `\r\n\r\n`): every event in it is complete. */
+function endsEvent(chunk: Buffer): boolean {
+  const n = chunk.length
+  return n >= 2 && chunk[n - 1] === 0x0a && (chunk[n - 2] === 0x0a || (chunk[n - 2] === 0x0d && chunk[n - 3] === 0x0a))
+}
+
 class SseUsageTap implements ResponseTap {
   private readonly decoder = new StringDecoder('utf8')
   private partial = ''
   private data: string[] = []
   private readonly found: Found
+  /** Nothing carried over from earlier chunks: no partial line or event, no cut character. */
+  private atBoundary = true
 
   constructor(
     private readonly fallbackModel: string,
@@ -106,6 +136,8 @@ class SseUsageTap implements ResponseTap {
   }
 
   write(chunk: Buffer): void {
+    // Whole content events after the model is known: parsing them would change nothing.
+    if (this.atBoundary && this.found.model !== undefined && endsEvent(chunk) && !mayCarryUsage(chunk)) return
     const text = this.partial + this.decoder.write(chunk)
     let start = 0
     for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
@@ -113,6 +145,8 @@ class SseUsageTap implements ResponseTap {
       start = nl + 1
     }
     this.partial = text.slice(start)
+    // A chunk ending in a newline leaves no character cut in the decoder.
+    this.atBoundary = this.partial === '' && this.data.length === 0 && chunk[chunk.length - 1] === 0x0a
   }
 
   private line(line: string): void {
@@ -128,7 +162,7 @@ class SseUsageTap implements ResponseTap {
     this.data = []
     if (payload === '[DONE]') return
     // Most events are content deltas: skip parsing those once the model is known.
-    if (this.found.model !== undefined && !payload.includes('"usage"')) return
+    if (this.found.model !== undefined && !USAGE_OBJECT.test(payload)) return
     try {
       take(this.found, JSON.parse(payload))
     } catch {

@@ -11,8 +11,13 @@ export interface PoolTimeouts {
   readMs: number
 }
 
-/** Connections per target address; enough for streaming LLM responses to overlap. */
-const CONNECTIONS_PER_POOL = 256
+/**
+ * Connections per target address: no cap, as nginx has none by default (max_conns=0). Without
+ * pipelining a request holds its connection until its response ends, so with a cap every
+ * stream past it (an LLM answer streams for seconds to minutes) would wait unseen in the
+ * pool's queue for another stream to finish (bench:stream, 1,000 streams to one target).
+ */
+const CONNECTIONS_PER_POOL = null
 const KEEP_ALIVE_MS = 60_000
 /** A pool unused for this long, with nothing in flight, is closed. */
 export const POOL_IDLE_CLOSE_MS = 5 * 60_000
