@@ -7,6 +7,7 @@ import { createLogger } from '@switchyard/log'
 import http from 'node:http'
 import https from 'node:https'
 import { createClusterApp } from './cluster/cluster-app.js'
+import { OutboxTail } from './cluster/outbox-tail.js'
 import { OutboxPublisher } from './cluster/publisher.js'
 import { loadControlPlaneConfig } from './config.js'
 import { createControlPlane } from './control-plane.js'
@@ -38,6 +39,8 @@ if (config.role === 'control_plane') {
 }
 
 let publisher: OutboxPublisher | undefined
+/** The newest outbox events, served to data planes from memory (cluster/outbox-tail.ts). */
+const tail = new OutboxTail()
 // In a cluster the health state every data plane follows lives in Redis.
 const healthStore =
   config.role === 'control_plane' ? new RedisHealthStore({ url: config.redisUrl! }) : new MemoryHealthStore()
@@ -50,7 +53,10 @@ const cp = await createControlPlane({
   postgres: config.postgres,
   dataDir: config.dataDir,
   log,
-  onCommit: (events) => publisher?.committed(events),
+  onCommit: (events) => {
+    tail.add(events)
+    publisher?.committed(events)
+  },
   configuration: { ...config.configuration, role: config.role },
   role: config.role,
   adminToken: config.adminToken,
@@ -74,7 +80,7 @@ if (config.role === 'control_plane') {
 if (config.role === 'control_plane' && config.clusterListen) {
   publisher = new OutboxPublisher(config.redisUrl!, cp.store, log)
   publisher.start()
-  const app = createClusterApp(cp.store, config.clusterToken!, { tls: config.clusterTls })
+  const app = createClusterApp(cp.store, config.clusterToken!, { tls: config.clusterTls, tail })
   const tls = config.clusterTls
   const cluster = tls
     ? https.createServer(

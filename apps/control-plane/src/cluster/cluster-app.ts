@@ -9,6 +9,7 @@ import type { Store } from '@switchyard/db'
 import type { TLSSocket } from 'node:tls'
 import express, { type Express, type NextFunction, type Request, type Response } from 'express'
 import { timingSafeEqual } from 'node:crypto'
+import { FreshRead, OutboxTail } from './outbox-tail.js'
 import { SnapshotCache, StatusCache } from './snapshot-cache.js'
 
 export { SnapshotCache, StatusCache }
@@ -35,14 +36,23 @@ const PAGES_KEPT = 64
 class EventsPageCache {
   private readonly pages = new Map<string, { at: number; body: Promise<string> }>()
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly tail: OutboxTail
+  ) {}
 
   get(epoch: string, after: number, latest: number): Promise<string> {
     const key = `${epoch}:${after}:${latest}`
     const now = Date.now()
     const hit = this.pages.get(key)
     if (hit && now - hit.at < PAGE_TTL_MS) return hit.body
-    const body = this.store.eventsAfter(after, EVENTS_PAGE_SIZE).then((events) => JSON.stringify({ epoch, latest, events }))
+    const held = this.tail.range(epoch, after, latest, EVENTS_PAGE_SIZE)
+    const body = held
+      ? Promise.resolve(JSON.stringify({ epoch, latest, events: held }))
+      : this.store.eventsAfter(after, EVENTS_PAGE_SIZE).then((events) => {
+          this.tail.add(events, epoch)
+          return JSON.stringify({ epoch, latest, events })
+        })
     // A failed read is not kept: the next request tries again.
     body.catch(() => this.pages.delete(key))
     this.pages.set(key, { at: now, body })
@@ -58,13 +68,16 @@ export interface ClusterAppOptions {
   /** Served over HTTPS with this shared certificate: clients must present it too. */
   tls?: ClusterTls | undefined
   snapshots?: SnapshotCache
+  /** The newest events in memory; the control plane adds its own commits to it. */
+  tail?: OutboxTail
 }
 
 export function createClusterApp(store: Store, token: string, opts: ClusterAppOptions = {}): Express {
   const snapshots = opts.snapshots ?? new SnapshotCache(store)
   const status = new StatusCache(snapshots)
   const tls = opts.tls
-  const pages = new EventsPageCache(store)
+  const pages = new EventsPageCache(store, opts.tail ?? new OutboxTail())
+  const bounds = new FreshRead(() => store.outboxBounds())
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
@@ -106,7 +119,7 @@ export function createClusterApp(store: Store, token: string, opts: ClusterAppOp
         res.status(400).json({ message: "'after' must be a non-negative integer" })
         return
       }
-      const { epoch, version: latest, oldest } = await store.outboxBounds()
+      const { epoch, version: latest, oldest } = await bounds.get()
       // Events after `after` are complete only if the next one is still retained.
       if (after < latest && oldest > after + 1) {
         res.status(410).json({ message: `version ${after} is older than the retained outbox`, oldest, epoch })
