@@ -135,14 +135,18 @@ test('control plane and data plane run the one image built from the Dockerfile',
   assert.match(dockerfile, /npm ci\b/)
   assert.match(dockerfile, /ENTRYPOINT \["sh", "scripts\/docker-entrypoint\.sh"\]/)
   const entrypoint = read('scripts/docker-entrypoint.sh')
-  for (const [role, main] of [
-    ['control_plane', 'apps/control-plane/src/main.ts'],
-    ['data_plane', 'apps/data-plane/src/main.ts'],
-    ['traditional', 'apps/gateway/src/main.ts'],
+  // The image runs compiled mains (npm run build); their sources must exist to be compiled.
+  for (const [role, app] of [
+    ['control_plane', 'apps/control-plane'],
+    ['data_plane', 'apps/data-plane'],
+    ['traditional', 'apps/gateway'],
   ]) {
-    assert.match(entrypoint, new RegExp(`${role}\\) main=${main}`), `entrypoint maps ${role}`)
-    assert.ok(existsSync(ROOT + main!), `${main} exists`)
+    assert.match(entrypoint, new RegExp(`${role}\\) main=${app}/dist/main\\.js`), `entrypoint maps ${role}`)
+    assert.ok(existsSync(`${ROOT}${app}/src/main.ts`), `${app}/src/main.ts exists`)
   }
+  assert.match(entrypoint, /exec node --conditions=switchyard-dist "\$main"/)
+  assert.match(dockerfile, /npm ci --omit=dev\b/, 'the runtime stage has production dependencies only')
+  assert.match(dockerfile, /npm run build\b/)
   const cp = services['control-plane']!
   const dp = services['data-plane']!
   assert.equal(cp['image'], dp['image'])

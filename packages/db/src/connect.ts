@@ -11,6 +11,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
+import { ensurePgliteDataDir } from './pglite-data-dir.js'
 
 export type Db = PgDatabase<PgQueryResultHKT>
 
@@ -157,9 +158,21 @@ export async function connectPostgres(url: string, opts: PostgresOptions = {}): 
   }
 }
 
+/**
+ * PGlite's start parameters plus a small buffer pool. Postgres sizes shared_buffers at 128 MB
+ * by default and PGlite's WebAssembly memory grows to hold it (190 MB, all resident); 16 MB keeps
+ * the memory at its 128 MB floor. The gateway's configuration is a few thousand rows at most and
+ * the files stay in the OS page cache, so a smaller pool costs nothing measurable
+ * (bench/footprint.bench.ts prints the resident size).
+ */
+export const PGLITE_START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB']
+
 /** Opens PGlite in `dir` (in memory when undefined) and applies pending migrations. */
 export async function connectPglite(dir?: string): Promise<Database> {
-  const client = dir ? new PGlite(dir) : new PGlite()
+  // A new directory is created in a child process, so initdb's memory does not stay with us.
+  if (dir) await ensurePgliteDataDir(dir)
+  const options = { startParams: [...PGLITE_START_PARAMS] }
+  const client = dir ? new PGlite(dir, options) : new PGlite(options)
   await client.waitReady
   const pdb = drizzlePglite(client)
   await migratePglite(pdb, { migrationsFolder: MIGRATIONS_FOLDER })
