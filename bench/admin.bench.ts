@@ -22,14 +22,14 @@
 
 import { execFile, execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import { checkRedis, freePorts, killAllStarted, startLocalCluster, type LocalCluster } from '../scripts/cluster.ts'
-import { dropDatabase, ensureDatabase, withDatabase } from '../scripts/lib/postgres-admin.ts'
+import { checkRedis, freePorts, startLocalCluster, type LocalCluster } from '../scripts/cluster.ts'
+import { benchRun } from './lib/bench-run.ts'
+import { jsonRequest } from './lib/json-request.ts'
 import { cpuSeconds } from './lib/proc-cpu.ts'
 
 const SECONDS = Number(process.env['BENCH_ADMIN_SECONDS'] ?? 10)
@@ -44,59 +44,12 @@ const WATCHDOG_MS = 900_000
 const TARGETS = { writesPerSecond: 1000, ackP99Ms: 50, deckSeconds: 10 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const databaseUrl = withDatabase(PG_URL, `switchyard_bench_${randomBytes(5).toString('hex')}`)
-const workDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-admin-'))
-let databaseCreated = false
-let cleanedUp = false
+const run = benchRun(PG_URL, WATCHDOG_MS, 'switchyard-bench-admin-')
+const { databaseUrl, workDir, cleanupNow } = run
 
-function cleanupNow(): void {
-  if (cleanedUp) return
-  cleanedUp = true
-  killAllStarted()
-  rmSync(workDir, { recursive: true, force: true })
-  if (databaseCreated) {
-    try {
-      dropDatabase(databaseUrl)
-    } catch (err) {
-      console.error(`bench: could not drop the bench database: ${(err as Error).message}`)
-    }
-  }
-}
-process.once('exit', cleanupNow)
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    cleanupNow()
-    process.exit(130)
-  })
-}
-setTimeout(() => {
-  console.error(`bench: exceeded ${WATCHDOG_MS / 1000} s, stopping`)
-  process.exit(1)
-}, WATCHDOG_MS).unref()
-
-// ---------------------------------------------------------------------------------------------
-
-/** One JSON request on `agent`; the status and body once the whole answer has arrived. */
+/** One JSON request on `agent` to the Admin API at `base`. */
 function request(agent: http.Agent, base: string, method: string, path: string, body?: object): Promise<{ status: number; text: string }> {
-  const payload = body === undefined ? undefined : JSON.stringify(body)
-  return new Promise((ok, fail) => {
-    const req = http.request(
-      `${base}${path}`,
-      {
-        method,
-        agent,
-        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => ok({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
-        res.on('error', fail)
-      }
-    )
-    req.on('error', fail)
-    req.end(payload)
-  })
+  return jsonRequest(agent, `${base}${path}`, method, body)
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -303,8 +256,7 @@ async function deckPhase(cluster: LocalCluster): Promise<void> {
 
 async function main(): Promise<void> {
   await checkRedis(REDIS_URL)
-  ensureDatabase(databaseUrl)
-  databaseCreated = true
+  run.createDatabase()
   const ports = await freePorts(2 + 2 * DATA_PLANES)
   console.log(`bench:admin — ${new Date().toISOString()}, load average ${loadAverage()}`)
   const cluster = await startLocalCluster({

@@ -28,21 +28,18 @@
 // a foreign notice costs one extra no-op catch-up, no wrong config.
 
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
 import http from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import {
   checkRedis,
   freePorts,
   getJson,
-  killAllStarted,
   startLocalCluster,
   type LocalCluster,
   type NodeStatus,
 } from '../scripts/cluster.ts'
-import { dropDatabase, ensureDatabase, withDatabase } from '../scripts/lib/postgres-admin.ts'
+import { benchRun } from './lib/bench-run.ts'
 import { cpuSeconds, runFleet } from './lib/fleet.ts'
+import { jsonRequest } from './lib/json-request.ts'
 import { execSync } from 'node:child_process'
 
 const WRITES = Number(process.env['BENCH_PROPAGATION_WRITES'] ?? 500)
@@ -66,35 +63,8 @@ const UPSTREAM = 'bench-propagation'
 // ---------------------------------------------------------------------------------------------
 // Resources, and one cleanup for every way out.
 
-const databaseUrl = withDatabase(PG_URL, `switchyard_bench_${randomBytes(5).toString('hex')}`)
-const cacheDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'))
-let databaseCreated = false
-let cleanedUp = false
-
-function cleanupNow(): void {
-  if (cleanedUp) return
-  cleanedUp = true
-  killAllStarted()
-  rmSync(cacheDir, { recursive: true, force: true })
-  if (databaseCreated) {
-    try {
-      dropDatabase(databaseUrl)
-    } catch (err) {
-      console.error(`bench: could not drop the bench database: ${(err as Error).message}`)
-    }
-  }
-}
-process.once('exit', cleanupNow)
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    cleanupNow()
-    process.exit(130)
-  })
-}
-setTimeout(() => {
-  console.error(`bench: exceeded ${WATCHDOG_MS / 1000} s, stopping`)
-  process.exit(1)
-}, WATCHDOG_MS).unref()
+const run = benchRun(PG_URL, WATCHDOG_MS)
+const { databaseUrl, workDir: cacheDir, cleanupNow } = run
 
 // ---------------------------------------------------------------------------------------------
 // Admin API writes.
@@ -103,25 +73,7 @@ const adminAgent = new http.Agent({ keepAlive: true, maxSockets: 1 })
 
 /** Sends a JSON write; resolves with the status once the whole response has arrived. */
 function adminWrite(base: string, method: string, path: string, body: object): Promise<{ status: number; text: string }> {
-  const payload = JSON.stringify(body)
-  return new Promise((ok, fail) => {
-    const req = http.request(
-      `${base}${path}`,
-      {
-        method,
-        agent: adminAgent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => ok({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
-        res.on('error', fail)
-      }
-    )
-    req.on('error', fail)
-    req.end(payload)
-  })
+  return jsonRequest(adminAgent, `${base}${path}`, method, body)
 }
 
 const initialTarget = (i: number) => `10.0.0.${i + 1}:8000`
@@ -269,8 +221,7 @@ async function converged(cluster: LocalCluster, timeoutMs: number): Promise<Node
 
 async function main(): Promise<void> {
   await checkRedis(REDIS_URL)
-  ensureDatabase(databaseUrl)
-  databaseCreated = true
+  run.createDatabase()
 
   const ports = await freePorts(2 + 2 * DATA_PLANES)
   const clusterToken = randomBytes(24).toString('base64url')

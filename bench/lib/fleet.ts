@@ -24,6 +24,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import { getJson, type LocalCluster, type NodeStatus } from '../../scripts/cluster.ts'
+import { jsonRequest } from './json-request.ts'
 
 export interface FleetOptions {
   cluster: LocalCluster
@@ -152,25 +153,7 @@ export function cpuSeconds(pid: number): number {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 })
 
 function request(base: string, method: string, path: string, body?: object): Promise<{ status: number; text: string }> {
-  const payload = body ? JSON.stringify(body) : undefined
-  return new Promise((ok, fail) => {
-    const req = http.request(
-      `${base}${path}`,
-      {
-        method,
-        agent,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => ok({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }))
-        res.on('error', fail)
-      }
-    )
-    req.on('error', fail)
-    req.end(payload)
-  })
+  return jsonRequest(agent, `${base}${path}`, method, body)
 }
 
 async function bounded(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
