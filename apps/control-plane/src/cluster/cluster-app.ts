@@ -9,7 +9,7 @@ import type { Store } from '@switchyard/db'
 import type { TLSSocket } from 'node:tls'
 import express, { type Express, type NextFunction, type Request, type Response } from 'express'
 import { timingSafeEqual } from 'node:crypto'
-import { SnapshotCache, StatusCache } from './snapshot-cache.js'
+import { SnapshotCache, StatusCache, snapshotCacheFor } from './snapshot-cache.js'
 
 export { SnapshotCache, StatusCache }
 
@@ -61,7 +61,7 @@ export interface ClusterAppOptions {
 }
 
 export function createClusterApp(store: Store, token: string, opts: ClusterAppOptions = {}): Express {
-  const snapshots = opts.snapshots ?? new SnapshotCache(store)
+  const snapshots = opts.snapshots ?? snapshotCacheFor(store)
   const status = new StatusCache(snapshots)
   const tls = opts.tls
   const pages = new EventsPageCache(store)
