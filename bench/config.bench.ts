@@ -5,7 +5,8 @@
 //  - the snapshot: its JSON size; boot = JSON.parse + loadSnapshot (500 balancers) + router
 //    build + first hash, each step timed;
 //  - one target change (weight change, add, delete; 1 in 10 upstreams use consistent hashing,
-//    whose ring of 10,000 slots is rebuilt when a target changes): apply, then the /status hash;
+//    whose ring is re-merged from cached per-target points when a target changes): apply, then
+//    the /status hash; then as many changes on consistent-hashing upstreams alone;
 //    p50/p99 over BENCH_CONFIG_CHANGES changes; and the proof that unrelated upstreams'
 //    balancers are untouched: Balancer objects kept, and the count of balancer mutations
 //    (setTargets/upsertTarget/removeTarget/updateUpstream calls, spied on the prototype) per
@@ -14,12 +15,16 @@
 //    the changed route only and merges it into the previous order) and one match; p50/p99; and a
 //    full buildRouter of all routes (compile + sort, from scratch) beside it;
 //  - the hash: a full recompute over the whole config against what one version costs the
-//    running hash (old digest out, new digest in, hash of the sum).
+//    running hash (old digest out, new digest in, hash of the sum);
+//  - the real boot (lib/config-boot.ts): a control plane process on a fresh Postgres database
+//    seeded with the same sizes, and data plane processes timed from spawn to serving the
+//    control plane's version and hash.
 // Only prints; no pass/fail on the numbers. Figures are medians of in-process timings (no I/O),
 // so they move with the machine's load (printed first).
 //
 // Env: BENCH_CONFIG_TARGETS (10000), BENCH_CONFIG_UPSTREAMS (500), BENCH_CONFIG_ROUTES (5000),
-// BENCH_CONFIG_CHANGES (200), BENCH_CONFIG_BOOTS (3).
+// BENCH_CONFIG_CHANGES (200), BENCH_CONFIG_BOOTS (3), BENCH_CONFIG_REAL_BOOT (1; 0 skips the real
+// boot: processes on a fresh Postgres database, see lib/config-boot.ts), BENCH_PG_URL, REDIS_URL.
 
 import { Balancer } from '@switchyard/balancer'
 import { ConfigHashSum, configHash, emptyEntities, entityDigest, type ConfigEvent, type EntityJson, type Snapshot } from '@switchyard/cluster'
@@ -27,6 +32,7 @@ import { prepareCreate, routes, services, targets, upstreams, type Entity, type 
 import { readFileSync } from 'node:fs'
 import { ConfigState } from '../apps/data-plane/src/config-state.ts'
 import { buildRouter } from '../apps/data-plane/src/router.ts'
+import { realBoot } from './lib/config-boot.ts'
 import type { RouteConfig, ServiceConfig } from '../apps/data-plane/src/route-types.ts'
 
 const TARGETS = Number(process.env['BENCH_CONFIG_TARGETS'] ?? 10_000)
@@ -34,6 +40,10 @@ const UPSTREAMS = Number(process.env['BENCH_CONFIG_UPSTREAMS'] ?? 500)
 const ROUTES = Number(process.env['BENCH_CONFIG_ROUTES'] ?? 5_000)
 const CHANGES = Number(process.env['BENCH_CONFIG_CHANGES'] ?? 200)
 const BOOTS = Number(process.env['BENCH_CONFIG_BOOTS'] ?? 3)
+/** 0 skips the real boot (control plane and data plane processes on a fresh Postgres database). */
+const REAL_BOOT = process.env['BENCH_CONFIG_REAL_BOOT'] !== '0'
+const PG_URL = process.env['BENCH_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379'
 /** Every CONSISTENT_EVERY-th upstream uses consistent hashing (the costliest rebuild). */
 const CONSISTENT_EVERY = 10
 
@@ -126,7 +136,7 @@ function buildSnapshot(): Snapshot {
 
 // ---------------------------------------------------------------------------------------------
 
-function main(): void {
+async function main(): Promise<void> {
   console.log(`bench:config — loadavg ${loadavg()} (start)`)
   const setup = time(buildSnapshot)
   const snapshot = setup.value
@@ -217,6 +227,34 @@ function main(): void {
     `  isolation         ${kept}/${balancersBefore.size} Balancer objects kept; mutations: ${ownTouched} on the changed upstream's balancer, ${unrelatedTouched} on any other`
   )
 
+  // --- Target changes on consistent-hashing upstreams only ------------------------------------
+  // The costliest rebuild gets its own CHANGES samples: weight changes (which move the mean
+  // weight and so every other target's point count), adds and deletes.
+  const consistentIds = new Set([...state.upstreams].filter((u) => u.balancer.algorithm === 'consistent-hashing').map((u) => u.entity.id))
+  const consistentApply: number[] = []
+  for (let i = 0; i < CHANGES; i++) {
+    const candidates = liveTargets.filter((t) => consistentIds.has((t['upstream'] as { id: string }).id))
+    const roll = random()
+    let event: ConfigEvent
+    if (roll < 0.8) {
+      const t = pick(candidates)
+      const changed = { ...t, weight: 1 + Math.floor(random() * 200), updated_at: NOW / 1000 + i }
+      liveTargets[liveTargets.indexOf(t)] = changed
+      event = { version: ++version, entity: 'targets', op: 'upsert', id: String(t['id']), payload: changed }
+    } else if (roll < 0.9) {
+      const upstream = pick([...consistentIds])
+      const t = make(targets, { target: `10.201.${i >> 8}.${i & 255}:8000`, upstream: { id: upstream } })
+      liveTargets.push(t)
+      event = { version: ++version, entity: 'targets', op: 'upsert', id: String(t['id']), payload: t }
+    } else {
+      const t = pick(candidates)
+      liveTargets.splice(liveTargets.indexOf(t), 1)
+      event = { version: ++version, entity: 'targets', op: 'delete', id: String(t['id']), payload: t }
+    }
+    consistentApply.push(time(() => { state.apply(event); return state.hash() }).ms)
+  }
+  console.log(`  consistent-hashing only, ${CHANGES} changes (80% weight, 10% add, 10% delete)  apply + hash  ${stats(consistentApply)}`)
+
   // --- Route changes ------------------------------------------------------------------------
   const routeApply: number[] = []
   const routeNext: number[] = []
@@ -275,7 +313,24 @@ function main(): void {
   console.log(`  running-hash update for one version        ${stats(perVersion)}`)
   console.log(`  ratio full / per-version (medians)  ${fmt(fullMedian / perVersionMedian)}×`)
   console.log(`  incremental hash equals full recompute at the end: ${state.hash() === configHash(state.snapshot().entities)}`)
+
+  // --- Real boot ----------------------------------------------------------------------------
+  if (REAL_BOOT) {
+    console.log(`real boot   control plane process on a fresh Postgres database, seeded in bulk (loadavg ${loadavg()})`)
+    const r = await realBoot({ upstreams: UPSTREAMS, targets: TARGETS, routes: ROUTES, consistentEvery: CONSISTENT_EVERY, pgUrl: PG_URL, redisUrl: REDIS_URL })
+    console.log(`  control plane /status after the new epoch (full read + hash of ${r.entities} entities)  ${fmt(r.controlPlaneStatusMs)} ms`)
+    console.log(`  data plane spawn → serving the control plane's version and hash:`)
+    console.log(`    empty config (process start alone)          ${fmt(r.emptyMs)} ms`)
+    console.log(`    full config, control plane snapshot cold    ${fmt(r.coldMs)} ms  (+${fmt(r.coldMs - r.emptyMs)} ms over the empty start)`)
+    console.log(`    full config, control plane snapshot cached  ${fmt(r.warmMs)} ms  (+${fmt(r.warmMs - r.emptyMs)} ms over the empty start)`)
+  }
   console.log(`loadavg ${loadavg()} (end)`)
 }
 
-main()
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err)
+    process.exit(1)
+  }
+)

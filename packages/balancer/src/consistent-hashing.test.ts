@@ -2,9 +2,11 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { NOTHING_TRIED } from './algorithm.js'
 import { runAlgorithmSuite } from './algorithm.case.test.js'
-import { ConsistentHashing } from './consistent-hashing.js'
+import { ConsistentHashing, POINTS_PER_TARGET } from './consistent-hashing.js'
+import { murmur3 } from './murmur3.js'
 import type { MutablePeer } from './peer.js'
-import { peers, seededRandom, shuffled, tally } from './test-helpers.js'
+import { createPeer } from './peer.js'
+import { peers, seededRandom, shuffled, tally, targets } from './test-helpers.js'
 
 runAlgorithmSuite({
   name: 'consistent-hashing',
@@ -104,4 +106,74 @@ test('consistent-hashing: points follow weight, and small rings still work', () 
   assert.ok(new Set(tiny.points().map((p) => p.position)).size <= 10)
   const seen = tally(owners(tiny).map(String))
   assert.equal(seen.size, 3, [...seen.keys()].join(','))
+})
+
+// The ring as it was built before points were cached: every point hashed and sorted afresh by
+// (position, hash, peer order). The incremental build must give exactly this.
+function referenceRing(list: readonly MutablePeer[], slots: number) {
+  const weighted = list
+    .filter((p) => p.weight > 0)
+    .sort((a, b) => compare(a.target, b.target) || compare(a.id, b.id))
+  if (weighted.length === 0) return []
+  const mean = weighted.reduce((sum, p) => sum + p.weight, 0) / weighted.length
+  const all: Array<{ hash: number; order: number }> = []
+  weighted.forEach((peer, order) => {
+    const count = Math.max(1, Math.round((POINTS_PER_TARGET * peer.weight) / mean))
+    for (let i = 0; i < count; i++) all.push({ hash: murmur3(`${peer.target} ${i}`), order })
+  })
+  all.sort((a, b) => a.hash % slots - b.hash % slots || a.hash - b.hash || a.order - b.order)
+  return all.map((p) => ({ position: p.hash % slots, target: weighted[p.order]!.target }))
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+test('consistent-hashing: rebuilding after random changes gives the ring a full build gives', () => {
+  const random = seededRandom(7)
+  for (const slots of [10, 1000, 10_000, 65_536]) {
+    const algorithm = new ConsistentHashing({ slots })
+    let list: MutablePeer[] = []
+    let next = 0
+    for (let step = 0; step < 120; step++) {
+      const roll = random()
+      if (roll < 0.35 || list.length === 0) {
+        // A new target; now and then at an address used before (its cached points come back).
+        const n = random() < 0.2 && next > 0 ? Math.floor(random() * next) : next++
+        const [peer] = targets([Math.floor(random() * 4) * 50])
+        list.push(
+          createPeer({ ...peer!, id: `id-${step}`, target: `10.1.${n >> 8}.${n & 255}:80` }),
+        )
+      } else if (roll < 0.55) {
+        list.splice(Math.floor(random() * list.length), 1)
+      } else if (roll < 0.85) {
+        // A weight change (0 included) on a fresh peer object, as the balancer's re-weight does
+        // in place: both must work.
+        const i = Math.floor(random() * list.length)
+        list[i]!.weight = [0, 1, 50, 100, 100, 100, 250][Math.floor(random() * 7)]!
+      } else {
+        list = shuffled(list, random)
+      }
+      algorithm.rebuild(list)
+      assert.deepEqual(algorithm.points(), referenceRing(list, slots), `slots ${slots} step ${step}`)
+    }
+  }
+})
+
+test('consistent-hashing: a target change hashes only that target’s points', () => {
+  const list = peers(Array.from({ length: 20 }, () => 100))
+  const algorithm = ring(list)
+  assert.equal(algorithm.hashedPoints, 20 * POINTS_PER_TARGET)
+  // Another target at the mean weight: its 160 points and nothing else.
+  const added = createPeer({ id: 'new', target: '10.9.9.9:80', weight: 100 })
+  algorithm.rebuild([...list, added])
+  assert.equal(algorithm.hashedPoints, 21 * POINTS_PER_TARGET)
+  // Removing it and re-weighting another (which moves every count) hashes only the points a
+  // count now needs beyond those already cached.
+  list[0]!.weight = 300
+  algorithm.rebuild(list)
+  const mean = (19 * 100 + 300) / 20
+  const grown = Math.round((POINTS_PER_TARGET * 300) / mean) - POINTS_PER_TARGET
+  assert.equal(algorithm.hashedPoints, 21 * POINTS_PER_TARGET + grown)
+  assert.deepEqual(algorithm.points(), referenceRing(list, 10_000))
 })

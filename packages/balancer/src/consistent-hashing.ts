@@ -10,6 +10,11 @@
 // Unusable peers (unhealthy, or tried by this request) stay on the ring and are walked past, so a
 // health flap does not reshuffle other keys and a retry goes where the key would go if the failed
 // peer were gone. Kong retries the same slot instead, usually hitting the same failed peer.
+//
+// A rebuild after a target change hashes only that target's points: each address's point hashes
+// and its sorted point list are cached, and the ring is a merge of the per-address sorted lists
+// (a weight change that moves the mean weight re-sorts the others' cached hashes, still without
+// hashing). The ring is identical to one built from scratch.
 
 import type { Algorithm, AlgorithmOptions } from './algorithm.js'
 import { isUsable } from './algorithm.js'
@@ -19,6 +24,23 @@ import type { Peer } from './peer.js'
 /** Ring points of a peer at the mean weight (Kong's SERVER_POINTS). */
 export const POINTS_PER_TARGET = 160
 
+/** 2^32: a point's sort key is position × 2^32 + hash, exact in a double (position < 2^16). */
+const HASH_RANGE = 2 ** 32
+
+/**
+ * Points of one address, kept across rebuilds: a point's hash depends only on the address and its
+ * index, and its position only on the hash and `slots` (fixed per instance), so a change to one
+ * target never rehashes the others.
+ */
+interface AddressPoints {
+  /** murmur3(`${address} ${i}`) for i < hashes.length, grown on demand. */
+  readonly hashes: number[]
+  /** How many points `keys` holds. */
+  count: number
+  /** Sort keys of the first `count` points, ascending. */
+  keys: Float64Array
+}
+
 /** Ketama-style consistent hashing over the request's hash value. */
 export class ConsistentHashing implements Algorithm {
   readonly name = 'consistent-hashing'
@@ -27,12 +49,26 @@ export class ConsistentHashing implements Algorithm {
   #positions = new Uint32Array(0)
   /** Owner of the point at the same index in #positions. */
   #owners: Peer[] = []
+  /** Cached points by address, for the addresses of the peers last passed to rebuild. */
+  #cache = new Map<string, AddressPoints>()
+  #hashed = 0
 
   constructor(options: Pick<AlgorithmOptions, 'slots'>) {
     this.#slots = options.slots
   }
 
+  /**
+   * Builds the ring from cached per-address point lists: only an address that is new, or whose
+   * point count changed, is hashed or sorted again, and the ring is a merge of sorted lists.
+   * The result is the same as sorting every point afresh.
+   */
   rebuild(peers: readonly Peer[]): void {
+    // Forget addresses that are gone, so the cache follows the configuration.
+    const present = new Set<string>()
+    for (const peer of peers) present.add(peer.target)
+    for (const address of this.#cache.keys()) {
+      if (!present.has(address)) this.#cache.delete(address)
+    }
     // Weight-0 peers get no points, exactly as if they were not configured.
     const weighted = peers
       .filter((p) => p.weight > 0)
@@ -42,34 +78,24 @@ export class ConsistentHashing implements Algorithm {
       this.#owners = []
       return
     }
-    const meanWeight = weighted.reduce((sum, p) => sum + p.weight, 0) / weighted.length
-    const counts = weighted.map((p) =>
-      Math.max(1, Math.round((POINTS_PER_TARGET * p.weight) / meanWeight)),
+    let weightSum = 0
+    for (const peer of weighted) weightSum += peer.weight
+    const meanWeight = weightSum / weighted.length
+    const lists = weighted.map((peer) =>
+      this.#sortedKeys(
+        peer.target,
+        Math.max(1, Math.round((POINTS_PER_TARGET * peer.weight) / meanWeight)),
+      ),
     )
-    const total = counts.reduce((sum, c) => sum + c, 0)
-    const hashes = new Uint32Array(total)
-    const order = new Uint32Array(total)
-    let k = 0
-    weighted.forEach((peer, o) => {
-      for (let i = 0; i < counts[o]!; i++, k++) {
-        hashes[k] = murmur3(`${peer.target} ${i}`)
-        order[k] = o
-      }
-    })
-    // Sort points by position; on a collision the point with the lower full hash comes first and
-    // owns the keys, the other stays behind it. That settles every collision the same way on every
-    // node, independently of which other peers exist, without favouring peers that sort first
-    // (which matters on small rings), and if the winner is unusable the walk reaches the point
-    // behind it, exactly where the keys would go had the winner's peer been removed.
-    const slots = this.#slots
-    const sorted = Uint32Array.from({ length: total }, (_, i) => i).sort(
-      (a, b) =>
-        (hashes[a]! % slots) - (hashes[b]! % slots) ||
-        hashes[a]! - hashes[b]! ||
-        order[a]! - order[b]!,
-    )
-    this.#positions = sorted.map((point) => hashes[point]! % slots)
-    this.#owners = Array.from(sorted, (point) => weighted[order[point]!]!)
+    const { keys, order } = mergeSorted(lists)
+    const positions = new Uint32Array(keys.length)
+    const owners = new Array<Peer>(keys.length)
+    for (let i = 0; i < keys.length; i++) {
+      positions[i] = Math.floor(keys[i]! / HASH_RANGE)
+      owners[i] = weighted[order[i]!]!
+    }
+    this.#positions = positions
+    this.#owners = owners
   }
 
   /**
@@ -92,6 +118,91 @@ export class ConsistentHashing implements Algorithm {
   points(): Array<{ position: number; target: string }> {
     return this.#owners.map((peer, i) => ({ position: this.#positions[i]!, target: peer.target }))
   }
+
+  /** How many points this instance has hashed since it was created; for tests and benchmarks. */
+  get hashedPoints(): number {
+    return this.#hashed
+  }
+
+  // Sort keys of an address's first `count` points, ascending, from the cache when it has them.
+  // Sorting by position, then by full hash, settles collisions the same way on every node,
+  // independently of which other peers exist, without favouring peers that sort first (which
+  // matters on small rings); if the winner is unusable the walk reaches the point behind it,
+  // exactly where the keys would go had the winner's peer been removed.
+  #sortedKeys(address: string, count: number): Float64Array {
+    let entry = this.#cache.get(address)
+    if (entry === undefined) {
+      entry = { hashes: [], count: -1, keys: new Float64Array(0) }
+      this.#cache.set(address, entry)
+    }
+    if (entry.count === count) return entry.keys
+    const { hashes } = entry
+    this.#hashed += Math.max(0, count - hashes.length)
+    for (let i = hashes.length; i < count; i++) hashes.push(murmur3(`${address} ${i}`))
+    const slots = this.#slots
+    const keys = new Float64Array(count)
+    for (let i = 0; i < count; i++) keys[i] = (hashes[i]! % slots) * HASH_RANGE + hashes[i]!
+    keys.sort()
+    entry.count = count
+    entry.keys = keys
+    return keys
+  }
+}
+
+/**
+ * Merges ascending key lists into one, with the index of each key's list. Equal keys keep list
+ * order (lower index first), so the result equals a sort by (key, list index). Adjacent lists are
+ * merged pairwise, taking the left one on ties, in ceil(log2 lists) linear passes.
+ */
+function mergeSorted(lists: readonly Float64Array[]): { keys: Float64Array; order: Uint32Array } {
+  let total = 0
+  for (const list of lists) total += list.length
+  let keys = new Float64Array(total)
+  let order = new Uint32Array(total)
+  // Segment boundaries: segment s spans [bounds[s], bounds[s + 1]).
+  let bounds: number[] = [0]
+  let k = 0
+  lists.forEach((list, o) => {
+    keys.set(list, k)
+    order.fill(o, k, k + list.length)
+    k += list.length
+    bounds.push(k)
+  })
+  let nextKeys = new Float64Array(total)
+  let nextOrder = new Uint32Array(total)
+  while (bounds.length > 2) {
+    const merged: number[] = [0]
+    for (let s = 0; s + 1 < bounds.length; s += 2) {
+      const start = bounds[s]!
+      const middle = bounds[s + 1]!
+      const end = s + 2 < bounds.length ? bounds[s + 2]! : middle
+      let a = start
+      let b = middle
+      let out = start
+      while (a < middle && b < end) {
+        if (keys[b]! < keys[a]!) {
+          nextKeys[out] = keys[b]!
+          nextOrder[out++] = order[b++]!
+        } else {
+          nextKeys[out] = keys[a]!
+          nextOrder[out++] = order[a++]!
+        }
+      }
+      while (a < middle) {
+        nextKeys[out] = keys[a]!
+        nextOrder[out++] = order[a++]!
+      }
+      while (b < end) {
+        nextKeys[out] = keys[b]!
+        nextOrder[out++] = order[b++]!
+      }
+      merged.push(end)
+    }
+    ;[keys, nextKeys] = [nextKeys, keys]
+    ;[order, nextOrder] = [nextOrder, order]
+    bounds = merged
+  }
+  return { keys, order }
 }
 
 // Plain code-unit order: locale-independent, so every node sorts alike.

@@ -10,7 +10,7 @@ import type { TLSSocket } from 'node:tls'
 import express, { type Express, type NextFunction, type Request, type Response } from 'express'
 import { timingSafeEqual } from 'node:crypto'
 import { FreshRead, OutboxTail } from './outbox-tail.js'
-import { SnapshotCache, StatusCache } from './snapshot-cache.js'
+import { SnapshotCache, StatusCache, snapshotCacheFor } from './snapshot-cache.js'
 
 export { SnapshotCache, StatusCache }
 
@@ -73,7 +73,7 @@ export interface ClusterAppOptions {
 }
 
 export function createClusterApp(store: Store, token: string, opts: ClusterAppOptions = {}): Express {
-  const snapshots = opts.snapshots ?? new SnapshotCache(store)
+  const snapshots = opts.snapshots ?? snapshotCacheFor(store)
   const status = new StatusCache(snapshots)
   const tls = opts.tls
   const pages = new EventsPageCache(store, opts.tail ?? new OutboxTail())
