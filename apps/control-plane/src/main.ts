@@ -53,10 +53,7 @@ const cp = await createControlPlane({
   postgres: config.postgres,
   dataDir: config.dataDir,
   log,
-  onCommit: (events) => {
-    tail.add(events)
-    publisher?.committed(events)
-  },
+  onCommit: (events) => publisher?.committed(events),
   configuration: { ...config.configuration, role: config.role },
   role: config.role,
   adminToken: config.adminToken,
@@ -78,7 +75,8 @@ if (config.role === 'control_plane') {
   log.info({ epoch }, 'started a new cluster epoch')
 }
 if (config.role === 'control_plane' && config.clusterListen) {
-  publisher = new OutboxPublisher(config.redisUrl!, cp.store, log)
+  cp.store.watchCommits((events, epoch) => tail.add(events, epoch))
+  publisher = new OutboxPublisher(config.redisUrl!, cp.store, log, (head) => tail.sawHead(head.epoch, head.version))
   publisher.start()
   const app = createClusterApp(cp.store, config.clusterToken!, { tls: config.clusterTls, tail })
   const tls = config.clusterTls

@@ -54,16 +54,22 @@ function outboxCommitText(client: pg.PoolClient, events: readonly OutboxEvent[])
   )
   const insert =
     rows.length > 0 ? `insert into config_events (version, entity, op, entity_id, payload) values ${rows.join(', ')}; ` : ''
-  return `${insert}commit; select current_setting('switchyard.last_version', true) as v`
+  return `${insert}commit; select current_setting('switchyard.last_version', true) as v, (select epoch::text from cluster_epoch limit 1) as epoch`
 }
 
-/** The last version a commit reported, from the multi-statement COMMIT's results. */
-function lastVersionOf(results: unknown): number | undefined {
+/** The last version a commit took and the epoch after it, from the multi-statement COMMIT's results. */
+function commitResult(results: unknown): { last: number | undefined; epoch: string | undefined } {
   const list = Array.isArray(results) ? (results as pg.QueryResult[]) : [results as pg.QueryResult]
-  const raw = (list[list.length - 1]?.rows[0] as { v?: unknown } | undefined)?.v
-  const n = typeof raw === 'string' && raw !== '' ? Number(raw) : NaN
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined
+  const row = list[list.length - 1]?.rows[0] as { v?: unknown; epoch?: unknown } | undefined
+  const n = typeof row?.v === 'string' && row.v !== '' ? Number(row.v) : NaN
+  return {
+    last: Number.isSafeInteger(n) && n > 0 ? n : undefined,
+    epoch: typeof row?.epoch === 'string' ? row.epoch : undefined,
+  }
 }
+
+/** Told of every committed write with events: the events in version order, and the epoch they belong to when known. */
+export type CommitWatcher = (events: readonly OutboxEvent[], epoch: string | undefined) => void
 
 export class Store {
   readonly daos: Daos
@@ -77,6 +83,24 @@ export class Store {
   /** Reads outside a transaction. */
   get q(): Db {
     return this.database.db
+  }
+
+  private readonly watchers: CommitWatcher[] = []
+
+  /** Calls `watcher` after every commit that recorded events (the control plane's outbox tail). */
+  watchCommits(watcher: CommitWatcher): void {
+    this.watchers.push(watcher)
+  }
+
+  private committed(events: readonly OutboxEvent[], epoch: string | undefined): void {
+    if (events.length === 0) return
+    for (const w of this.watchers) {
+      try {
+        w(events, epoch)
+      } catch {
+        // A watcher's failure is its own; the write has committed.
+      }
+    }
   }
 
   /** Drizzle over one pooled connection, made once per connection. */
@@ -112,6 +136,7 @@ export class Store {
       }
       return fn(tx)
     })
+    this.committed(events, undefined)
     return { result, events }
   }
 
@@ -159,8 +184,10 @@ export class Store {
       if (events.length > 0) {
         // The trigger gave this transaction's rows consecutive versions, in insertion order,
         // while it held the lock; the setting holds the last of them.
-        const last = lastVersionOf(committed) ?? (await this.latestVersion())
-        events.forEach((e, i) => (e.version = last - events.length + 1 + i))
+        const { last, epoch } = commitResult(committed)
+        const lastVersion = last ?? (await this.latestVersion())
+        events.forEach((e, i) => (e.version = lastVersion - events.length + 1 + i))
+        this.committed(events, last === undefined ? undefined : epoch)
       }
       return { result, events }
     } finally {

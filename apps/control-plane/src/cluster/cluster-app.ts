@@ -41,18 +41,30 @@ class EventsPageCache {
     private readonly tail: OutboxTail
   ) {}
 
+  /** The page from the tail alone, with no database read, when it holds it (OutboxTail.newest). */
+  quick(after: number): Promise<string> | undefined {
+    const page = this.tail.newest(after, EVENTS_PAGE_SIZE)
+    if (!page) return undefined
+    return this.cached(`${page.epoch}:${after}:${page.latest}`, () => Promise.resolve(JSON.stringify(page)))
+  }
+
   get(epoch: string, after: number, latest: number): Promise<string> {
-    const key = `${epoch}:${after}:${latest}`
+    this.tail.sawHead(epoch, latest)
+    return this.cached(`${epoch}:${after}:${latest}`, () => {
+      const held = this.tail.range(epoch, after, latest, EVENTS_PAGE_SIZE)
+      if (held) return Promise.resolve(JSON.stringify({ epoch, latest, events: held }))
+      return this.store.eventsAfter(after, EVENTS_PAGE_SIZE).then((events) => {
+        this.tail.add(events, epoch)
+        return JSON.stringify({ epoch, latest, events })
+      })
+    })
+  }
+
+  private cached(key: string, make: () => Promise<string>): Promise<string> {
     const now = Date.now()
     const hit = this.pages.get(key)
     if (hit && now - hit.at < PAGE_TTL_MS) return hit.body
-    const held = this.tail.range(epoch, after, latest, EVENTS_PAGE_SIZE)
-    const body = held
-      ? Promise.resolve(JSON.stringify({ epoch, latest, events: held }))
-      : this.store.eventsAfter(after, EVENTS_PAGE_SIZE).then((events) => {
-          this.tail.add(events, epoch)
-          return JSON.stringify({ epoch, latest, events })
-        })
+    const body = make()
     // A failed read is not kept: the next request tries again.
     body.catch(() => this.pages.delete(key))
     this.pages.set(key, { at: now, body })
@@ -117,6 +129,13 @@ export function createClusterApp(store: Store, token: string, opts: ClusterAppOp
       const after = Number(req.query['after'] ?? 0)
       if (!Number.isSafeInteger(after) || after < 0) {
         res.status(400).json({ message: "'after' must be a non-negative integer" })
+        return
+      }
+      // Usually the tail answers alone: the data planes ask right after this control plane's
+      // commit, whose events it holds.
+      const quick = pages.quick(after)
+      if (quick) {
+        res.type('application/json').send(await quick)
         return
       }
       const { epoch, version: latest, oldest } = await bounds.get()

@@ -31,7 +31,9 @@ export class OutboxPublisher {
   constructor(
     redisUrl: string,
     private readonly store: Store,
-    private readonly log: Logger
+    private readonly log: Logger,
+    /** Told of every head a heartbeat read (the outbox tail learns of other writers' versions). */
+    private readonly onHead?: (head: OutboxHead) => void
   ) {
     this.publisher = new NoticePublisher(connectRedis(redisUrl))
   }
@@ -78,6 +80,7 @@ export class OutboxPublisher {
     }
     this.committedVersion = Math.min(this.committedVersion, head.version)
     this.head = head
+    this.onHead?.(head)
     await this.publisher.publish({ type: 'heartbeat', version: head.version, epoch: head.epoch })
   }
 
