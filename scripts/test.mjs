@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under the given folders (default: apps, packages, test) with node's
+// Runs every *.test.ts under the given folders (or the given test files) (default: apps, packages, test) with node's
 // built-in runner and tsx, so CI reads one summary. Node 20's --test takes no globs, hence this file.
 // Files named *.case.test.ts are shared suites imported by other tests, not run on their own.
 import { readdirSync, statSync, existsSync } from 'node:fs'
@@ -13,6 +13,11 @@ const searchRoots = roots.length > 0 ? roots : ['packages', 'apps', 'test']
 
 function walk(dir, out) {
   if (!existsSync(dir)) return out
+  // A single test file given on the command line runs on its own.
+  if (!statSync(dir).isDirectory()) {
+    if (dir.endsWith('.test.ts')) out.push(dir)
+    return out
+  }
   for (const name of readdirSync(dir)) {
     if (name === 'node_modules' || name.startsWith('.')) continue
     const full = join(dir, name)
