@@ -101,6 +101,12 @@ test('the model the request asked for labels the usage, as in Kong; the response
   for (const body of [undefined, null, Buffer.from(''), Buffer.from('not json'), Buffer.from('{"model":3}'), Buffer.from('[1]')]) {
     assert.equal(requestModelOf(body), undefined)
   }
+  // The top-level key only, found past nested values and strings that mention it.
+  const nested = ' { "messages" : [ {"role":"user","content":"say \\"model\\": \\"x\\" {[" } ], "n": 1, "x": null, "tools": {"model": "inner"}, "model" : "m\\u00e9" } '
+  assert.equal(requestModelOf(Buffer.from(nested)), JSON.parse(nested).model)
+  assert.equal(requestModelOf(Buffer.from('{"a":"\\\\","model":"z"}')), 'z')
+  assert.equal(requestModelOf(Buffer.from('{"a":1 "model":"z"}')), undefined)
+  assert.equal(requestModelOf(Buffer.from('{"model":""}')), undefined)
   const noAsk = createAiUsageTap(JSON_TYPE, undefined)!
   noAsk.write(Buffer.from(completion))
   assert.equal((noAsk.end() as AiUsage).model, 'gpt-4o-mini')

@@ -200,15 +200,92 @@ export function createAiUsageTap(headers: Headers, requestModel?: string): Respo
 /** Largest request body parsed for its `model`; chat requests are far smaller. */
 const MAX_REQUEST_JSON = 1024 * 1024
 
-/** The `model` an OpenAI-style JSON request body asks for, if any. */
-export function requestModelOf(body: Buffer | null | undefined): string | undefined {
-  if (!body || body.length === 0 || body.length > MAX_REQUEST_JSON || body[0] !== 0x7b) return undefined
-  try {
-    const model = (JSON.parse(body.toString('utf8')) as { model?: unknown }).model
-    return typeof model === 'string' && model !== '' ? model : undefined
-  } catch {
-    return undefined
+const MODEL_KEY = Buffer.from('model')
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+
+/** Index just past the string whose opening quote is at `i`, or -1 when it never closes. */
+function skipString(body: Buffer, i: number): number {
+  for (let q = body.indexOf(QUOTE, i + 1); q !== -1; q = body.indexOf(QUOTE, q + 1)) {
+    let slashes = 0
+    while (body[q - 1 - slashes] === BACKSLASH) slashes++
+    if (slashes % 2 === 0) return q + 1
   }
+  return -1
+}
+
+function skipSpace(body: Buffer, i: number): number {
+  while (isJsonSpace(body[i])) i++
+  return i
+}
+
+/** Index just past the JSON value starting at `i` (objects and arrays by bracket depth), or -1. */
+function skipValue(body: Buffer, i: number): number {
+  const first = body[i]
+  if (first === QUOTE) return skipString(body, i)
+  if (first !== 0x7b && first !== 0x5b) {
+    // A number, true, false or null: up to the next delimiter.
+    while (i < body.length && body[i] !== 0x2c && body[i] !== 0x7d && body[i] !== 0x5d && !isJsonSpace(body[i])) i++
+    return i
+  }
+  let depth = 0
+  while (i < body.length) {
+    const b = body[i]
+    if (b === QUOTE) {
+      i = skipString(body, i)
+      if (i === -1) return -1
+      continue
+    }
+    if (b === 0x7b || b === 0x5b) depth++
+    else if (b === 0x7d || b === 0x5d) {
+      depth--
+      if (depth === 0) return i + 1
+    }
+    i++
+  }
+  return -1
+}
+
+/**
+ * The `model` an OpenAI-style JSON request body asks for, if any: the top-level `"model"`
+ * string. A scan, not a parse: the keys before it are stepped over (strings with a native byte
+ * search, nested values by bracket depth) and nothing after it is read, so a chat request
+ * costs a few comparisons and no allocation but the model's string. A body that is not a JSON
+ * object up to that key gives undefined; with the key repeated the first one counts.
+ */
+export function requestModelOf(body: Buffer | null | undefined): string | undefined {
+  if (!body || body.length === 0 || body.length > MAX_REQUEST_JSON) return undefined
+  let i = skipSpace(body, 0)
+  if (body[i] !== 0x7b) return undefined
+  i = skipSpace(body, i + 1)
+  while (body[i] === QUOTE) {
+    const keyEnd = skipString(body, i)
+    if (keyEnd === -1) return undefined
+    const isModel = keyEnd - i - 2 === MODEL_KEY.length && body.compare(MODEL_KEY, 0, MODEL_KEY.length, i + 1, keyEnd - 1) === 0
+    i = skipSpace(body, keyEnd)
+    if (body[i] !== 0x3a) return undefined
+    i = skipSpace(body, i + 1)
+    if (isModel) {
+      if (body[i] !== QUOTE) return undefined
+      const end = skipString(body, i)
+      if (end === -1) return undefined
+      const slash = body.indexOf(BACKSLASH, i)
+      let model: unknown
+      try {
+        // Escapes are rare in a model name: only then is the string parsed as JSON.
+        model = slash !== -1 && slash < end ? JSON.parse(body.toString('utf8', i, end)) : body.toString('utf8', i + 1, end - 1)
+      } catch {
+        return undefined
+      }
+      return typeof model === 'string' && model !== '' ? model : undefined
+    }
+    i = skipValue(body, i)
+    if (i === -1) return undefined
+    i = skipSpace(body, i)
+    if (body[i] !== 0x2c) return undefined
+    i = skipSpace(body, i + 1)
+  }
+  return undefined
 }
 
 export function isAiUsage(v: unknown): v is AiUsage {
