@@ -142,3 +142,40 @@ test('sse chunks of whole events are skipped unless they may carry a usage objec
   ]
   for (const [text, want] of table) assert.equal(mayCarryUsage(Buffer.from(text)), want, text)
 })
+
+test('json usage is found in place as a full parse would find it (top level only, escapes, odd shapes)', () => {
+  const bodies: unknown[] = [
+    { usage: { prompt_tokens: 1, total_tokens: 1 }, model: 'first-usage' },
+    { id: 'x', choices: [{ message: { content: 'a "usage": {"total_tokens": 99} \\ "model": "no"' }, usage: { total_tokens: 98 }, model: 'nested' }], model: 'top', usage: { completion_tokens: 2 } },
+    { model: 'm\u00e9\n"q"', usage: { prompt_tokens: 3, completion_tokens: 4 } },
+    { model: '', usage: null, n: [1, 2, { a: [] }], t: true, f: false, z: null, e: 1.5e3 },
+    { model: 'only-model' },
+    {},
+    [{ model: 'in-array', usage: { total_tokens: 5 } }],
+    'just a string',
+  ]
+  for (const body of bodies) {
+    for (const text of [JSON.stringify(body), JSON.stringify(body, null, 2)]) {
+      const tap = createAiUsageTap(JSON_TYPE)!
+      tap.write(Buffer.from(text))
+      const got = tap.end() as AiUsage | undefined
+      // The reference: the whole body parsed.
+      const o = JSON.parse(text) as { model?: unknown; usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } }
+      const isObj = typeof o === 'object' && o !== null && !Array.isArray(o)
+      const model = isObj && typeof o.model === 'string' && o.model !== '' ? o.model : undefined
+      const usage = isObj && o.usage && typeof o.usage === 'object' ? o.usage : undefined
+      if (model === undefined && usage === undefined) {
+        assert.equal(got, undefined, text)
+        continue
+      }
+      assert.equal(got?.model, model ?? '', text)
+      assert.equal(got?.promptTokens, usage?.prompt_tokens, text)
+      assert.equal(got?.totalTokens, usage?.total_tokens ?? (usage?.prompt_tokens !== undefined || usage?.completion_tokens !== undefined ? (usage?.prompt_tokens ?? 0) + (usage?.completion_tokens ?? 0) : undefined), text)
+    }
+  }
+  for (const broken of ['{"model":"x","usage":{"total_tokens":1}', '{"model":"x" "usage":{}}', '{"model":"x","usage":{"total_tokens":1}} trailing']) {
+    const tap = createAiUsageTap(JSON_TYPE)!
+    tap.write(Buffer.from(broken))
+    assert.equal(tap.end(), undefined, broken)
+  }
+})

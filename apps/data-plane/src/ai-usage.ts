@@ -82,13 +82,32 @@ class JsonUsageTap implements ResponseTap {
 
   end(): AiUsage | undefined {
     if (this.size > MAX_JSON_BODY || this.size === 0) return undefined
+    const chunks = this.chunks
+    this.chunks = []
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.size)
+    // Only `model` and `usage` are read: located in place, and only the usage object parsed.
+    const at = [-1, -1, -1, -1]
+    // Anything the scan does not follow (not an object, out of shape) gets the full parse.
+    if (!locateTopLevel(body, MODEL_AND_USAGE, at, true)) return this.parseWhole(body)
+    const found: Found = { model: this.requestModel ?? stringAt(body, at[0]!, at[1]!), usage: undefined }
+    const usageStart = at[2]!
+    if (usageStart !== -1 && body[usageStart] === 0x7b) {
+      try {
+        found.usage = JSON.parse(body.toString('utf8', usageStart, at[3]!)) as Record<string, unknown>
+      } catch {
+        return undefined
+      }
+    }
+    return result(found, this.fallbackModel, this.started)
+  }
+
+  private parseWhole(body: Buffer): AiUsage | undefined {
     const found: Found = { model: this.requestModel, usage: undefined }
     try {
-      take(found, JSON.parse(Buffer.concat(this.chunks).toString('utf8')))
+      take(found, JSON.parse(body.toString('utf8')))
     } catch {
       return undefined
     }
-    this.chunks = []
     return result(found, this.fallbackModel, this.started)
   }
 }
@@ -201,6 +220,9 @@ export function createAiUsageTap(headers: Headers, requestModel?: string): Respo
 const MAX_REQUEST_JSON = 1024 * 1024
 
 const MODEL_KEY = Buffer.from('model')
+const USAGE_NAME = Buffer.from('usage')
+const MODEL_ONLY = [MODEL_KEY]
+const MODEL_AND_USAGE = [MODEL_KEY, USAGE_NAME]
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
 
@@ -247,45 +269,71 @@ function skipValue(body: Buffer, i: number): number {
 }
 
 /**
+ * Where the values of `keys` sit at the top level of a JSON object body: [start, end) per key
+ * in `found` (-1 when absent; the first occurrence counts). A scan, not a parse: keys are
+ * compared in place, strings stepped over with a native byte search, nested values by bracket
+ * depth, so nothing is allocated. With `whole` the scan goes on to the closing brace (a body
+ * cut short or out of shape gives false, as a parse would fail); without, it stops once every
+ * key was found. Only the values asked for are then decoded, by the caller.
+ */
+function locateTopLevel(body: Buffer, keys: readonly Buffer[], found: number[], whole: boolean): boolean {
+  found.fill(-1)
+  let missing = keys.length
+  let i = skipSpace(body, 0)
+  if (body[i] !== 0x7b) return false
+  i = skipSpace(body, i + 1)
+  if (body[i] === 0x7d) return skipSpace(body, i + 1) === body.length || !whole
+  while (body[i] === QUOTE) {
+    const keyEnd = skipString(body, i)
+    if (keyEnd === -1) return false
+    let k = -1
+    for (let j = 0; j < keys.length; j++) {
+      const key = keys[j]!
+      if (found[2 * j] === -1 && keyEnd - i - 2 === key.length && body.compare(key, 0, key.length, i + 1, keyEnd - 1) === 0) k = j
+    }
+    i = skipSpace(body, keyEnd)
+    if (body[i] !== 0x3a) return false
+    i = skipSpace(body, i + 1)
+    const start = i
+    i = skipValue(body, i)
+    if (i === -1 || i === start) return false
+    if (k !== -1) {
+      found[2 * k] = start
+      found[2 * k + 1] = i
+      if (--missing === 0 && !whole) return true
+    }
+    i = skipSpace(body, i)
+    if (body[i] === 0x7d) return !whole || skipSpace(body, i + 1) === body.length
+    if (body[i] !== 0x2c) return false
+    i = skipSpace(body, i + 1)
+  }
+  return false
+}
+
+/** The JSON string at [start, end), or undefined when it is not a non-empty string. */
+function stringAt(body: Buffer, start: number, end: number): string | undefined {
+  if (start === -1 || body[start] !== QUOTE) return undefined
+  const slash = body.indexOf(BACKSLASH, start)
+  let value: unknown
+  try {
+    // Escapes are rare in a model name: only then is the string parsed as JSON.
+    value = slash !== -1 && slash < end ? JSON.parse(body.toString('utf8', start, end)) : body.toString('utf8', start + 1, end - 1)
+  } catch {
+    return undefined
+  }
+  return typeof value === 'string' && value !== '' ? value : undefined
+}
+
+/**
  * The `model` an OpenAI-style JSON request body asks for, if any: the top-level `"model"`
- * string. A scan, not a parse: the keys before it are stepped over (strings with a native byte
- * search, nested values by bracket depth) and nothing after it is read, so a chat request
- * costs a few comparisons and no allocation but the model's string. A body that is not a JSON
- * object up to that key gives undefined; with the key repeated the first one counts.
+ * string, found by `locateTopLevel` without reading past it, so a chat request costs a few
+ * comparisons and no allocation but the model's string. With the key repeated the first counts.
  */
 export function requestModelOf(body: Buffer | null | undefined): string | undefined {
   if (!body || body.length === 0 || body.length > MAX_REQUEST_JSON) return undefined
-  let i = skipSpace(body, 0)
-  if (body[i] !== 0x7b) return undefined
-  i = skipSpace(body, i + 1)
-  while (body[i] === QUOTE) {
-    const keyEnd = skipString(body, i)
-    if (keyEnd === -1) return undefined
-    const isModel = keyEnd - i - 2 === MODEL_KEY.length && body.compare(MODEL_KEY, 0, MODEL_KEY.length, i + 1, keyEnd - 1) === 0
-    i = skipSpace(body, keyEnd)
-    if (body[i] !== 0x3a) return undefined
-    i = skipSpace(body, i + 1)
-    if (isModel) {
-      if (body[i] !== QUOTE) return undefined
-      const end = skipString(body, i)
-      if (end === -1) return undefined
-      const slash = body.indexOf(BACKSLASH, i)
-      let model: unknown
-      try {
-        // Escapes are rare in a model name: only then is the string parsed as JSON.
-        model = slash !== -1 && slash < end ? JSON.parse(body.toString('utf8', i, end)) : body.toString('utf8', i + 1, end - 1)
-      } catch {
-        return undefined
-      }
-      return typeof model === 'string' && model !== '' ? model : undefined
-    }
-    i = skipValue(body, i)
-    if (i === -1) return undefined
-    i = skipSpace(body, i)
-    if (body[i] !== 0x2c) return undefined
-    i = skipSpace(body, i + 1)
-  }
-  return undefined
+  const at = [-1, -1]
+  if (!locateTopLevel(body, MODEL_ONLY, at, false)) return undefined
+  return stringAt(body, at[0]!, at[1]!)
 }
 
 export function isAiUsage(v: unknown): v is AiUsage {
