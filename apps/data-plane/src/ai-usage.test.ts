@@ -150,6 +150,8 @@ test('json usage is found in place as a full parse would find it (top level only
     { model: 'm\u00e9\n"q"', usage: { prompt_tokens: 3, completion_tokens: 4 } },
     { model: '', usage: null, n: [1, 2, { a: [] }], t: true, f: false, z: null, e: 1.5e3 },
     { model: 'only-model' },
+    { choices: [{ usage: { total_tokens: 7 } }], usage: { prompt_tokens: 1 }, x: { usage: { total_tokens: 9 } } },
+    { usage: { prompt_tokens: 1 }, usage2: 1, a: { b: { usage: { prompt_tokens: 2 } } } },
     {},
     [{ model: 'in-array', usage: { total_tokens: 5 } }],
     'just a string',
@@ -164,6 +166,13 @@ test('json usage is found in place as a full parse would find it (top level only
       const isObj = typeof o === 'object' && o !== null && !Array.isArray(o)
       const model = isObj && typeof o.model === 'string' && o.model !== '' ? o.model : undefined
       const usage = isObj && o.usage && typeof o.usage === 'object' ? o.usage : undefined
+      // With the model known from the request (usage found from the end when it is last).
+      const asked = createAiUsageTap(JSON_TYPE, 'asked')!
+      asked.write(Buffer.from(text))
+      const withModel = asked.end() as AiUsage | undefined
+      assert.equal(withModel?.model, 'asked', text)
+      assert.equal(withModel?.promptTokens, usage?.prompt_tokens, text)
+      assert.equal(withModel?.completionTokens, usage?.completion_tokens, text)
       if (model === undefined && usage === undefined) {
         assert.equal(got, undefined, text)
         continue
@@ -173,9 +182,12 @@ test('json usage is found in place as a full parse would find it (top level only
       assert.equal(got?.totalTokens, usage?.total_tokens ?? (usage?.prompt_tokens !== undefined || usage?.completion_tokens !== undefined ? (usage?.prompt_tokens ?? 0) + (usage?.completion_tokens ?? 0) : undefined), text)
     }
   }
-  for (const broken of ['{"model":"x","usage":{"total_tokens":1}', '{"model":"x" "usage":{}}', '{"model":"x","usage":{"total_tokens":1}} trailing']) {
-    const tap = createAiUsageTap(JSON_TYPE)!
-    tap.write(Buffer.from(broken))
-    assert.equal(tap.end(), undefined, broken)
+  // Out of shape before a trailing usage is seen only by the scan (without a request model).
+  for (const broken of ['{"model":"x","usage":{"total_tokens":1}', 'x{"usage":{"total_tokens":1}}', '{"usage":{"total_tokens":1}}}', '{"model":"x" "usage":{}}', '{"model":"x","usage":{"total_tokens":1}} trailing']) {
+    for (const asked of broken.includes('" "') ? [undefined] : [undefined, 'asked']) {
+      const tap = createAiUsageTap(JSON_TYPE, asked)!
+      tap.write(Buffer.from(broken))
+      assert.equal(tap.end(), undefined, broken)
+    }
   }
 })

@@ -85,6 +85,11 @@ class JsonUsageTap implements ResponseTap {
     const chunks = this.chunks
     this.chunks = []
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.size)
+    // The usual answer: the model known from the request, usage the last member (OpenAI's order).
+    if (this.requestModel !== undefined) {
+      const usage = trailingUsage(body)
+      if (usage !== undefined) return result({ model: this.requestModel, usage }, this.fallbackModel, this.started)
+    }
     // Only `model` and `usage` are read: located in place, and only the usage object parsed.
     const at = [-1, -1, -1, -1]
     // Anything the scan does not follow (not an object, out of shape) gets the full parse.
@@ -308,6 +313,31 @@ function locateTopLevel(body: Buffer, keys: readonly Buffer[], found: number[], 
     i = skipSpace(body, i + 1)
   }
   return false
+}
+
+/**
+ * The `usage` object when it is the last member of a JSON object body, else undefined. The last
+ * `"usage"` key is found by a reverse byte search and everything from its colon to the body's
+ * final brace must parse as one object: then that brace closes the object holding the key, which
+ * is the top-level one (a nested `usage` would be followed by more closing brackets, and inside a
+ * string the quotes would be escaped). Only those bytes are parsed, as the whole body's parse
+ * would read them (a repeated key: the last counts there too). The bytes before the key are not
+ * checked: a body out of shape there still gives its usage (a full parse would give nothing).
+ */
+function trailingUsage(body: Buffer): Record<string, unknown> | undefined {
+  let end = body.length - 1
+  while (isJsonSpace(body[end])) end--
+  if (body[end] !== 0x7d || body[skipSpace(body, 0)] !== 0x7b) return undefined
+  const key = body.lastIndexOf(USAGE_KEY, end)
+  if (key === -1) return undefined
+  const colon = skipSpace(body, key + USAGE_KEY.length)
+  if (body[colon] !== 0x3a || body[skipSpace(body, colon + 1)] !== 0x7b) return undefined
+  try {
+    const usage: unknown = JSON.parse(body.toString('utf8', colon + 1, end))
+    return usage !== null && typeof usage === 'object' && !Array.isArray(usage) ? (usage as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** The JSON string at [start, end), or undefined when it is not a non-empty string. */
