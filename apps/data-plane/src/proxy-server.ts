@@ -600,7 +600,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       // While another target could still take the request, commit to this answer only once
       // its first byte is here: a stream that dies before it fails over, the client none the wiser.
       if (!heldBody && mayRetry && performance.now() < deadline) {
-        await attemptRun.waitStart(false)
+        // A small answer is usually whole by now: no await (and no microtask turn) then.
+        if (!attemptRun.started) await attemptRun.waitStart(false)
         if (attemptRun.error !== undefined && attemptRun.chunks.length === 0) {
           ai?.settle(ticket, undefined, true)
           if (x.gone) {
