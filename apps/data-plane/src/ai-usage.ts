@@ -273,6 +273,12 @@ function skipValue(body: Buffer, i: number): number {
   return -1
 }
 
+/** Whether `key` is at `at` in `body` (short keys: a loop beats a call into C++). */
+function sameBytes(body: Buffer, at: number, key: Buffer): boolean {
+  for (let i = 0; i < key.length; i++) if (body[at + i] !== key[i]) return false
+  return true
+}
+
 /**
  * Where the values of `keys` sit at the top level of a JSON object body: [start, end) per key
  * in `found` (-1 when absent; the first occurrence counts). A scan, not a parse: keys are
@@ -294,7 +300,7 @@ function locateTopLevel(body: Buffer, keys: readonly Buffer[], found: number[], 
     let k = -1
     for (let j = 0; j < keys.length; j++) {
       const key = keys[j]!
-      if (found[2 * j] === -1 && keyEnd - i - 2 === key.length && body.compare(key, 0, key.length, i + 1, keyEnd - 1) === 0) k = j
+      if (found[2 * j] === -1 && keyEnd - i - 2 === key.length && sameBytes(body, i + 1, key)) k = j
     }
     i = skipSpace(body, keyEnd)
     if (body[i] !== 0x3a) return false
