@@ -6,7 +6,8 @@
 // an equivalent config and (7) Portkey's AI gateway (loadbalance over the same backends) when
 // they can be installed. Reports req/s, p50/p99, the proxy's CPU-seconds from /proc and requests
 // per proxy CPU-second, ratios against the bare dispatch proxy and nginx, the p99 latency added
-// over direct at a fixed, non-saturating rate (open loop), and the SSE time-to-first-byte
+// over direct and the proxy's CPU per request at a fixed, non-saturating rate (open loop; the
+// steadier figure on a shared machine, see below), and the SSE time-to-first-byte
 // overhead. It only prints: no wall-clock pass/fail.
 //
 // Env: BENCH_SECONDS (5 per case), BENCH_WARMUP (2), BENCH_CONNECTIONS (10,50),
@@ -224,12 +225,19 @@ async function main(): Promise<void> {
 
   // Not saturating: a fixed rate, open loop, latency from each scheduled start. Portkey is left
   // out: at this rate it needs about a whole core and the figure would measure its queue.
+  // The proxy's CPU per request at that rate too: every case gets the same offered load, so
+  // unlike the saturated figures it does not depend on how much CPU the proxy could get (a
+  // starved proxy batches more and looks cheaper per request on a shared machine).
   const atRate = new Map<CaseName, LoadResult>()
+  const cpuAtRate = new Map<CaseName, number>()
   if (RATE > 0) {
     for (const c of cases) {
       if (c.name === 'portkey') continue
       process.stdout.write(`  ${c.name}: ${RATE} req/s for ${RATE_SECONDS} s\n`)
-      atRate.set(c.name, await fixedRate(c.base + PATH, RATE, RATE_SECONDS, c.shape))
+      const cpuBefore = c.pids.length > 0 ? cpuSecondsOf(c.pids) : 0
+      const r = await fixedRate(c.base + PATH, RATE, RATE_SECONDS, c.shape)
+      atRate.set(c.name, r)
+      if (c.pids.length > 0 && r.requests > 0) cpuAtRate.set(c.name, ((cpuSecondsOf(c.pids) - cpuBefore) * 1e6) / r.requests)
     }
   }
 
@@ -254,7 +262,9 @@ async function main(): Promise<void> {
     const d = atRate.get('direct')
     for (const [name, r] of atRate) {
       const added = d && name !== 'direct' ? `   added p99 ${fmtMs(r.p99Ms - d.p99Ms)} ms` : ''
-      console.log(`${name.padEnd(16)} p50 ${fmtMs(r.p50Ms)} ms   p99 ${fmtMs(r.p99Ms)} ms   (${r.requests} requests, ${r.errors} errors)${added}`)
+      const cpu = cpuAtRate.get(name)
+      const perReq = cpu !== undefined ? `   proxy CPU ${cpu.toFixed(1)} µs/request` : ''
+      console.log(`${name.padEnd(16)} p50 ${fmtMs(r.p50Ms)} ms   p99 ${fmtMs(r.p99Ms)} ms   (${r.requests} requests, ${r.errors} errors)${added}${perReq}`)
     }
   }
 
@@ -281,6 +291,14 @@ async function main(): Promise<void> {
     ratioLine('portkey', 'bare-dispatch', n, undefined)
     ratioLine('switchyard', 'nginx', n, TARGETS.nginxRatio)
     ratioLine('bare-dispatch', 'nginx', n, undefined)
+  }
+  // The same targets on CPU per request at the fixed rate (bare-dispatch's µs over ours).
+  const bareCpu = cpuAtRate.get('bare-dispatch')
+  for (const [name, target] of [['switchyard', TARGETS.bareRatio], ['switchyard-prom', TARGETS.bareRatioProm], ['nginx', undefined]] as const) {
+    const ours = cpuAtRate.get(name)
+    if (ours === undefined || bareCpu === undefined) continue
+    const what = `${name}/bare-dispatch requests per proxy CPU-s @${RATE} req/s`
+    lines.push([what, `${(bareCpu / ours).toFixed(2)}x`, target === undefined ? '' : `>= ${target}x`, target === undefined ? undefined : bareCpu / ours >= target])
   }
   const dr = atRate.get('direct')
   for (const name of ['switchyard', 'switchyard-prom', 'bare-dispatch', 'nginx'] as const) {

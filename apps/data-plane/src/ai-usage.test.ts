@@ -101,6 +101,12 @@ test('the model the request asked for labels the usage, as in Kong; the response
   for (const body of [undefined, null, Buffer.from(''), Buffer.from('not json'), Buffer.from('{"model":3}'), Buffer.from('[1]')]) {
     assert.equal(requestModelOf(body), undefined)
   }
+  // The top-level key only, found past nested values and strings that mention it.
+  const nested = ' { "messages" : [ {"role":"user","content":"say \\"model\\": \\"x\\" {[" } ], "n": 1, "x": null, "tools": {"model": "inner"}, "model" : "m\\u00e9" } '
+  assert.equal(requestModelOf(Buffer.from(nested)), JSON.parse(nested).model)
+  assert.equal(requestModelOf(Buffer.from('{"a":"\\\\","model":"z"}')), 'z')
+  assert.equal(requestModelOf(Buffer.from('{"a":1 "model":"z"}')), undefined)
+  assert.equal(requestModelOf(Buffer.from('{"model":""}')), undefined)
   const noAsk = createAiUsageTap(JSON_TYPE, undefined)!
   noAsk.write(Buffer.from(completion))
   assert.equal((noAsk.end() as AiUsage).model, 'gpt-4o-mini')
@@ -135,4 +141,53 @@ test('sse chunks of whole events are skipped unless they may carry a usage objec
     ['data: {"choices":[]}\n\n', false],
   ]
   for (const [text, want] of table) assert.equal(mayCarryUsage(Buffer.from(text)), want, text)
+})
+
+test('json usage is found in place as a full parse would find it (top level only, escapes, odd shapes)', () => {
+  const bodies: unknown[] = [
+    { usage: { prompt_tokens: 1, total_tokens: 1 }, model: 'first-usage' },
+    { id: 'x', choices: [{ message: { content: 'a "usage": {"total_tokens": 99} \\ "model": "no"' }, usage: { total_tokens: 98 }, model: 'nested' }], model: 'top', usage: { completion_tokens: 2 } },
+    { model: 'm\u00e9\n"q"', usage: { prompt_tokens: 3, completion_tokens: 4 } },
+    { model: '', usage: null, n: [1, 2, { a: [] }], t: true, f: false, z: null, e: 1.5e3 },
+    { model: 'only-model' },
+    { choices: [{ usage: { total_tokens: 7 } }], usage: { prompt_tokens: 1 }, x: { usage: { total_tokens: 9 } } },
+    { usage: { prompt_tokens: 1 }, usage2: 1, a: { b: { usage: { prompt_tokens: 2 } } } },
+    {},
+    [{ model: 'in-array', usage: { total_tokens: 5 } }],
+    'just a string',
+  ]
+  for (const body of bodies) {
+    for (const text of [JSON.stringify(body), JSON.stringify(body, null, 2)]) {
+      const tap = createAiUsageTap(JSON_TYPE)!
+      tap.write(Buffer.from(text))
+      const got = tap.end() as AiUsage | undefined
+      // The reference: the whole body parsed.
+      const o = JSON.parse(text) as { model?: unknown; usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } }
+      const isObj = typeof o === 'object' && o !== null && !Array.isArray(o)
+      const model = isObj && typeof o.model === 'string' && o.model !== '' ? o.model : undefined
+      const usage = isObj && o.usage && typeof o.usage === 'object' ? o.usage : undefined
+      // With the model known from the request (usage found from the end when it is last).
+      const asked = createAiUsageTap(JSON_TYPE, 'asked')!
+      asked.write(Buffer.from(text))
+      const withModel = asked.end() as AiUsage | undefined
+      assert.equal(withModel?.model, 'asked', text)
+      assert.equal(withModel?.promptTokens, usage?.prompt_tokens, text)
+      assert.equal(withModel?.completionTokens, usage?.completion_tokens, text)
+      if (model === undefined && usage === undefined) {
+        assert.equal(got, undefined, text)
+        continue
+      }
+      assert.equal(got?.model, model ?? '', text)
+      assert.equal(got?.promptTokens, usage?.prompt_tokens, text)
+      assert.equal(got?.totalTokens, usage?.total_tokens ?? (usage?.prompt_tokens !== undefined || usage?.completion_tokens !== undefined ? (usage?.prompt_tokens ?? 0) + (usage?.completion_tokens ?? 0) : undefined), text)
+    }
+  }
+  // Out of shape before a trailing usage is seen only by the scan (without a request model).
+  for (const broken of ['{"model":"x","usage":{"total_tokens":1}', 'x{"usage":{"total_tokens":1}}', '{"usage":{"total_tokens":1}}}', '{"model":"x" "usage":{}}', '{"model":"x","usage":{"total_tokens":1}} trailing']) {
+    for (const asked of broken.includes('" "') ? [undefined] : [undefined, 'asked']) {
+      const tap = createAiUsageTap(JSON_TYPE, asked)!
+      tap.write(Buffer.from(broken))
+      assert.equal(tap.end(), undefined, broken)
+    }
+  }
 })

@@ -50,7 +50,9 @@ export interface ForwardInfo {
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, info: ForwardInfo): string[] {
   const drop = connectionTokens(incoming.connection)
   const out: string[] = []
-  for (const [name, value] of Object.entries(incoming)) {
+  // for…in over Node's header object: no [name, value] pair array per header.
+  for (const name in incoming) {
+    const value = incoming[name]
     if (value === undefined || HOP_BY_HOP.has(name) || drop.has(name) || name === 'host') continue
     if (name.startsWith('x-forwarded-') || name === 'x-real-ip') continue
     if (Array.isArray(value)) for (const v of value) out.push(name, v)
@@ -88,7 +90,8 @@ export function clientResponseHeaders(
 ): Record<string, string | string[]> {
   const drop = connectionTokens(upstream['connection'])
   const out: Record<string, string | string[]> = {}
-  for (const [name, value] of Object.entries(upstream)) {
+  for (const name in upstream) {
+    const value = upstream[name]
     if (value === undefined || HOP_BY_HOP.has(name) || drop.has(name)) continue
     out[name] = value
   }

@@ -13,14 +13,14 @@ import type { Duplex } from 'node:stream'
 import type { EntityJson } from '@switchyard/cluster'
 import type { TLSSocket } from 'node:tls'
 import type { BalancedUpstream, ConfigState } from './config-state.js'
-import { hashValue } from './hash-input.js'
+import { hashValue, type HashRequest } from './hash-input.js'
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
 import { PROXY_ERRORS, type ProxyError } from './proxy-errors.js'
 import { RequestEdits } from './request-edits.js'
 import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './proxy-limits.js'
-import { ABORTED, declaredBodyTooLarge, readRequestBody } from './request-body.js'
+import { ABORTED, declaredBodyTooLarge, readRequestBody, type BodyLimits } from './request-body.js'
 import { checkRequestHead, clientErrorReply, rawErrorResponse } from './request-guard.js'
-import type { RouteMatch } from './router.js'
+import type { RouteMatch, RouteRequest } from './router.js'
 import { classifyError, UpstreamPools, type FailureKind } from './upstream-pools.js'
 import type { AiRuntime, Ticket } from './ai-runtime.js'
 import { createAiUsageTap, isAiUsage } from './ai-usage.js'
@@ -31,6 +31,8 @@ import { UpstreamTls, wsProxyOptions } from './upstream-tls.js'
 export const VIA = '1.1 kong/3.9.3'
 export const SERVER = 'kong/3.9.3'
 const RETRY_STATUSES = new Set([502, 503, 504])
+/** No plugin headers (compared by identity: the common case skips the merge). */
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'])
 /** Error bodies up to this size are read whole for a wait hint (Gemini's retryDelay). */
 const ERROR_BODY_CAP = 64 * 1024
@@ -134,6 +136,150 @@ export interface ProxyServer {
 /** Requests that arrived on a TLS listener. */
 const isTls = (req: http.IncomingMessage) => (req.socket as TLSSocket).encrypted === true
 
+/**
+ * What the router and the hash read from one request. Repeated headers as arrays
+ * (`headersDistinct`) are built only when something reads them (a route with header rules, a
+ * hash on a header or cookie): Node builds that object anew on every access.
+ */
+class RequestView implements RouteRequest {
+  readonly method: string
+  readonly host: string | undefined
+  readonly protocol: 'http' | 'https'
+  readonly sni: string | undefined
+  readonly localPort: number | undefined
+  private distinct: Record<string, string[]> | undefined
+
+  constructor(
+    private readonly req: http.IncomingMessage,
+    readonly path: string,
+    readonly query: string
+  ) {
+    this.method = req.method ?? 'GET'
+    this.host = req.headers.host
+    const tls = isTls(req)
+    this.protocol = tls ? 'https' : 'http'
+    this.sni = tls ? (req.socket as TLSSocket).servername || undefined : undefined
+    this.localPort = req.socket.localPort
+  }
+
+  get headers(): Record<string, string[]> {
+    return (this.distinct ??= this.req.headersDistinct as Record<string, string[]>)
+  }
+}
+
+/** The hash's view of a request: the normalised path, and the headers only when read. */
+class HashView implements HashRequest {
+  constructor(
+    private readonly view: RequestView,
+    readonly path: string
+  ) {}
+
+  get query(): string {
+    return this.view.query
+  }
+
+  get headers(): Record<string, string[]> {
+    return this.view.headers
+  }
+}
+
+/**
+ * What the log phase needs of one request, and the one 'close' listener it has: shared by
+ * every request (EventEmitter calls it with the response as `this`), so none is created per
+ * request.
+ */
+const EXCHANGE = Symbol('exchange')
+type TrackedResponse = http.ServerResponse & { [EXCHANGE]?: Exchange }
+
+class Exchange {
+  status = 0
+  upstreamLatencyMs: number | undefined
+  upstream: BalancedUpstream | undefined
+  requestBytes = 0
+  source: 'service' | 'kong' = 'kong'
+  forward: ResponseForward | undefined
+  consumerName: string | undefined
+  /** The client went away before the response finished. */
+  gone = false
+  /** The running upstream attempt, ended when the client goes away. */
+  current: UpstreamAttempt | undefined
+  private readonly writtenBefore: number
+
+  constructor(
+    private readonly req: http.IncomingMessage,
+    private readonly res: http.ServerResponse,
+    readonly started: number,
+    readonly match: RouteMatch | null,
+    private readonly onRequestEnd: ((info: RequestEnd) => void) | undefined
+  ) {
+    // Counted from the socket, so headers and chunk framing are included as in nginx.
+    this.writtenBefore = req.socket.bytesWritten
+    ;(res as TrackedResponse)[EXCHANGE] = this
+    res.on('close', onResponseClose)
+  }
+
+  closed(): void {
+    const res = this.res
+    if (!res.writableFinished) {
+      this.gone = true
+      this.current?.abort()
+    }
+    this.forward?.closed()
+    if (!this.onRequestEnd) return
+    const now = performance.now()
+    const upstreamLatencyMs = this.upstreamLatencyMs
+    const info: RequestEnd = {
+      source: this.source,
+      route: this.match,
+      upstream: this.upstream,
+      status: this.status || res.statusCode,
+      upstreamLatencyMs,
+      proxyLatencyMs: Math.max(0, now - this.started - (upstreamLatencyMs ?? 0)),
+      totalMs: now - this.started,
+      requestBytes: requestHeadBytes(this.req) + this.requestBytes,
+      responseBytes: Math.max(0, this.req.socket.bytesWritten - this.writtenBefore),
+    }
+    const tap = this.forward?.tapResult
+    if (tap !== undefined) info.tap = tap
+    if (this.consumerName !== undefined) info.consumer = this.consumerName
+    this.onRequestEnd(info)
+  }
+}
+
+function onResponseClose(this: TrackedResponse): void {
+  this[EXCHANGE]?.closed()
+}
+
+/** AccessContext for one request; the body is read once, whoever asks first. */
+class AccessCtx implements AccessContext {
+  readonly clientIp: string
+  auth?: Authenticated | undefined
+  readonly edits = new RequestEdits()
+  bodyRead: ReturnType<typeof readRequestBody> | undefined
+
+  constructor(
+    readonly req: http.IncomingMessage,
+    readonly match: RouteMatch,
+    readonly upstream: BalancedUpstream | undefined,
+    readonly query: string,
+    private readonly limits: BodyLimits
+  ) {
+    this.clientIp = req.socket.remoteAddress ?? ''
+  }
+
+  body(): Promise<Buffer> {
+    this.bodyRead ??= readRequestBody(this.req, this.limits)
+    return this.bodyRead.then(bodyOrEmpty)
+  }
+}
+
+function bodyOrEmpty(r: Awaited<ReturnType<typeof readRequestBody>>): Buffer {
+  return Buffer.isBuffer(r) ? r : Buffer.alloc(0)
+}
+
+/** Host header for a balancer peer (stable objects), computed once per peer. */
+const peerHostHeaders = new WeakMap<object, string>()
+
 function sendError(res: http.ServerResponse, err: ProxyError, extra: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy()
@@ -163,16 +309,17 @@ function idOf(entity: EntityJson | null | undefined): string | undefined {
   return typeof id === 'string' ? id : undefined
 }
 
-function splitUrl(url: string): { path: string; query: string } {
-  const q = url.indexOf('?')
-  return q === -1 ? { path: url, query: '' } : { path: url.slice(0, q), query: url.slice(q + 1) }
-}
-
 function hostHeaderFor(peer: { host: string; port: number }, upstream: BalancedUpstream | undefined): string {
   const configured = upstream?.entity['host_header']
   if (typeof configured === 'string' && configured !== '') return configured
-  const host = peer.host.includes(':') ? `[${peer.host}]` : peer.host
-  return peer.port === 80 || peer.port === 443 ? host : `${host}:${peer.port}`
+  let header = peerHostHeaders.get(peer)
+  if (header === undefined) {
+    const host = peer.host.includes(':') ? `[${peer.host}]` : peer.host
+    header = peer.port === 80 || peer.port === 443 ? host : `${host}:${peer.port}`
+    // Only the balancer's peers live on; a service's own host:port is a new object each time.
+    if (upstream) peerHostHeaders.set(peer, header)
+  }
+  return header
 }
 
 /**
@@ -184,7 +331,7 @@ class ResponseForward implements AttemptSink {
   /** What the tap returned when the body was complete. */
   tapResult: unknown
   private done = false
-  private drainListening = false
+  private onDrain: (() => void) | undefined
 
   constructor(
     private readonly res: http.ServerResponse,
@@ -193,15 +340,14 @@ class ResponseForward implements AttemptSink {
     private readonly ai: AiRuntime | undefined,
     private readonly ticket: Ticket | undefined,
     private readonly handle: Handle | undefined
-  ) {
-    res.once('close', this.onClose)
-  }
+  ) {}
 
   data(chunk: Buffer): boolean {
     this.tap?.write(chunk)
     if (this.res.write(chunk)) return true
-    if (!this.drainListening) {
-      this.drainListening = true
+    if (!this.onDrain) {
+      const attempt = this.attempt
+      this.onDrain = () => attempt.resume()
       this.res.on('drain', this.onDrain)
     }
     return false
@@ -218,10 +364,8 @@ class ResponseForward implements AttemptSink {
     this.finish(undefined)
   }
 
-  private readonly onDrain = (): void => this.attempt.resume()
-
-  private readonly onClose = (): void => {
-    // The client went away mid-body: the proxy's close listener aborted the attempt.
+  /** The response closed (the client may have gone away mid-body: the attempt was aborted). */
+  closed(): void {
     this.finish(undefined)
   }
 
@@ -243,56 +387,19 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     if (target && 'destroy' in target) (target as Duplex).destroy()
   })
 
-  function route(req: http.IncomingMessage): {
-    match: RouteMatch | null
-    path: string
-    query: string
-    headers: Record<string, string[]>
-  } {
-    const { path, query } = splitUrl(req.url ?? '/')
-    // headersDistinct builds a new object on every access: read it once per request.
-    const headers = req.headersDistinct as Record<string, string[]>
-    const match = deps.state.router.match({
-      method: req.method ?? 'GET',
-      host: req.headers.host,
-      path,
-      headers,
-      protocol: isTls(req) ? 'https' : 'http',
-      sni: isTls(req) ? (req.socket as TLSSocket).servername || undefined : undefined,
-      localPort: req.socket.localPort,
-    })
-    return { match, path, query, headers }
+  function route(req: http.IncomingMessage): { match: RouteMatch | null; view: RequestView } {
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    const view = q === -1 ? new RequestView(req, url, '') : new RequestView(req, url.slice(0, q), url.slice(q + 1))
+    return { match: deps.state.router.match(view), view }
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = performance.now()
-    const { match, path, query, headers: distinctHeaders } = route(req)
-    let status = 0
-    let upstreamLatencyMs: number | undefined
-    let upstream: BalancedUpstream | undefined
-    let requestBytes = 0
-    // Counted from the socket, so headers and chunk framing are included as in nginx.
-    const socket = req.socket
-    const writtenBefore = socket.bytesWritten
-    let source: 'service' | 'kong' = 'kong'
-    let forward: ResponseForward | undefined
-    let extraHeaders: Record<string, string> = {}
-    let consumerName: string | undefined
-    res.once('close', () => {
-      deps.onRequestEnd?.({
-        source,
-        ...(forward?.tapResult !== undefined ? { tap: forward.tapResult } : {}),
-        route: match,
-        upstream,
-        status: status || res.statusCode,
-        upstreamLatencyMs,
-        proxyLatencyMs: Math.max(0, performance.now() - started - (upstreamLatencyMs ?? 0)),
-        totalMs: performance.now() - started,
-        requestBytes: requestHeadBytes(req) + requestBytes,
-        responseBytes: Math.max(0, socket.bytesWritten - writtenBefore),
-        ...(consumerName !== undefined ? { consumer: consumerName } : {}),
-      })
-    })
+    const { match, view } = route(req)
+    const { path, query } = view
+    const x = new Exchange(req, res, started, match, deps.onRequestEnd)
+    let extraHeaders: Record<string, string> = NO_HEADERS
     if (!match) return sendError(res, PROXY_ERRORS.NO_ROUTE)
     if (match.httpsRequired) {
       // Kong answers 426 by default, or redirects with the route's chosen status.
@@ -304,23 +411,17 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     }
     const service = match.service
     if (!service) return sendError(res, PROXY_ERRORS.NO_SERVICE)
-    upstream = deps.state.upstreamByName(service.host)
-    let accessCtx: AccessContext | undefined
-    // Read once, under the body limits, whether a plugin (key_in_body) or the proxy asks first.
-    let bodyRead: ReturnType<typeof readRequestBody> | undefined
+    const upstream = deps.state.upstreamByName(service.host)
+    x.upstream = upstream
+    let accessCtx: AccessCtx | undefined
     if (deps.access) {
-      accessCtx = {
-        req,
-        match,
-        clientIp: req.socket.remoteAddress ?? '',
-        upstream,
-        query,
-        edits: new RequestEdits(),
-        body: () => (bodyRead ??= readRequestBody(req, bodyLimits)).then((r) => (Buffer.isBuffer(r) ? r : Buffer.alloc(0))),
-      }
-      const verdict = await deps.access(accessCtx)
+      // Read once, under the body limits, whether a plugin (key_in_body) or the proxy asks first.
+      accessCtx = new AccessCtx(req, match, upstream, query, bodyLimits)
+      const pending = deps.access(accessCtx)
+      // Most requests meet no plugin: no await (and no microtask turn) for a plain answer.
+      const verdict = pending instanceof Promise ? await pending : pending
       const username = accessCtx.auth?.consumer?.['username']
-      if (typeof username === 'string') consumerName = username
+      if (typeof username === 'string') x.consumerName = username
       if (verdict?.headers) extraHeaders = verdict.headers
       if (verdict?.response) {
         const r = verdict.response
@@ -346,6 +447,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     // No body at all: nothing to read or stream, and any attempt can be repeated.
     const edits = accessCtx?.edits
     const auth = accessCtx?.auth
+    const bodyRead = accessCtx?.bodyRead
     const read = !hasBody ? null : bodyRead ? await bodyRead : buffered ? await readRequestBody(req, bodyLimits) : undefined
     if (read === ABORTED) return
     if (read !== null && read !== undefined && !Buffer.isBuffer(read)) {
@@ -353,14 +455,14 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     }
     let body = read
     if (edits?.body) body = edits.body
-    requestBytes = body?.length ?? Number(req.headers['content-length'] ?? 0)
+    x.requestBytes = body?.length ?? Number(req.headers['content-length'] ?? 0)
     const replayable = body !== undefined || req.headers['content-length'] === '0'
     const method = req.method ?? 'GET'
 
     let setCookie: string | undefined
     let hash: string | undefined
-    if (upstream) {
-      const hv = hashValue(upstream.entity, { path: match.path, query, headers: distinctHeaders }, {
+    if (upstream && upstream.entity.hash_on !== 'none') {
+      const hv = hashValue(upstream.entity, new HashView(view, match.path), {
         consumerId: idOf(auth?.consumer),
         credentialId: idOf(auth?.credential),
         clientIp: req.socket.remoteAddress,
@@ -381,14 +483,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     const tlsOptions = upstreamTls.forService(service, upstream)
     // Overall deadline for all attempts: one connect plus one read window.
     const deadline = started + timeouts.connectMs + timeouts.readMs
-    // The client went away: end the running attempt and start no other.
-    let gone = false
-    let current: UpstreamAttempt | undefined
-    res.once('close', () => {
-      if (res.writableFinished) return
-      gone = true
-      current?.abort()
-    })
+    // The client going away (x.gone) ends the running attempt (x.current) and starts no other.
     const ai = upstream ? deps.ai : undefined
     const canReplay = replayable && (IDEMPOTENT.has(method) || buffered) && upstream !== undefined
 
@@ -404,7 +499,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
           // Every target cooling down or out of budget: say when to come back, as a provider would.
           const wait = ai?.exhaustedFor(upstream)
           if (wait !== undefined) {
-            status = PROXY_ERRORS.TARGETS_EXHAUSTED.status
+            x.status = PROXY_ERRORS.TARGETS_EXHAUSTED.status
             return sendError(res, PROXY_ERRORS.TARGETS_EXHAUSTED, { ...extraHeaders, 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) })
           }
           return sendError(res, attempt === 0 ? PROXY_ERRORS.NO_PEER : lastFailure, extraHeaders)
@@ -418,7 +513,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       if (ai && upstream && 'id' in peer) {
         if (ai.needsAdmission(peer)) {
           ticket = await ai.admit(upstream, peer, body)
-          if (gone) {
+          if (x.gone) {
             ai.settle(ticket, undefined, false)
             handle?.release()
             return
@@ -431,21 +526,24 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       attempt++
       const mayRetry = attempt <= retries && canReplay
       const attemptStart = performance.now()
-      const pool = pools.get(peer.host, peer.port, timeouts, tlsOptions && upstreamTls.withServerName(tlsOptions, match.upstreamHost ?? hostHeaderFor(peer, upstream)))
+      const upstreamHost = match.upstreamHost ?? hostHeaderFor(peer, upstream)
+      const pool = tlsOptions
+        ? pools.get(peer.host, peer.port, timeouts, upstreamTls.withServerName(tlsOptions, upstreamHost))
+        : pools.forPeer(peer, timeouts)
       const forwarded = upstreamRequestHeaders(req.headers, {
         clientIp: req.socket.remoteAddress ?? '',
-        proto: isTls(req) ? 'https' : 'http',
-        host: req.headers.host,
-        port: isTls(req) ? (req.socket.localPort ?? deps.port()) : deps.port(),
+        proto: view.protocol,
+        host: view.host,
+        port: view.protocol === 'https' ? (view.localPort ?? deps.port()) : deps.port(),
         path,
         prefix: match.prefix,
-        upstreamHost: match.upstreamHost ?? hostHeaderFor(peer, upstream),
+        upstreamHost,
       })
       const headers = edits ? edits.applyHeaders(forwarded) : forwarded
       const upstreamQuery = edits ? edits.applyQuery(query) : query
       const upstreamPath = upstreamQuery ? `${match.upstreamPath}?${upstreamQuery}` : match.upstreamPath
       const attemptRun = new UpstreamAttempt()
-      current = attemptRun
+      x.current = attemptRun
       pool.dispatch(
         {
           method: method as 'GET',
@@ -461,7 +559,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         response = await attemptRun.head
       } catch (err) {
         ai?.settle(ticket, undefined, false)
-        if (gone) {
+        if (x.gone) {
           handle?.release()
           return
         }
@@ -474,7 +572,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         deps.log.debug({ err, peer: `${peer.host}:${peer.port}`, attempt }, 'upstream attempt failed')
         continue
       }
-      upstreamLatencyMs = performance.now() - attemptStart
+      const upstreamLatencyMs = performance.now() - attemptStart
+      x.upstreamLatencyMs = upstreamLatencyMs
       handle?.reportTtfb(upstreamLatencyMs)
       const code = response.status
       // What the provider says about its limits: a cooldown, a share, and whether to fail over.
@@ -501,10 +600,11 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       // While another target could still take the request, commit to this answer only once
       // its first byte is here: a stream that dies before it fails over, the client none the wiser.
       if (!heldBody && mayRetry && performance.now() < deadline) {
-        await attemptRun.waitStart(false)
+        // A small answer is usually whole by now: no await (and no microtask turn) then.
+        if (!attemptRun.started) await attemptRun.waitStart(false)
         if (attemptRun.error !== undefined && attemptRun.chunks.length === 0) {
           ai?.settle(ticket, undefined, true)
-          if (gone) {
+          if (x.gone) {
             handle?.release()
             return
           }
@@ -514,12 +614,14 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
           continue
         }
       }
-      status = code
-      source = 'service'
+      x.status = code
+      x.source = 'service'
       const outHeaders = clientResponseHeaders(response.headers)
-      // Plugin headers replace the upstream's own (names differ only in case on the wire).
-      for (const k of Object.keys(extraHeaders)) delete outHeaders[k.toLowerCase()]
-      Object.assign(outHeaders, extraHeaders)
+      if (extraHeaders !== NO_HEADERS) {
+        // Plugin headers replace the upstream's own (names differ only in case on the wire).
+        for (const k of Object.keys(extraHeaders)) delete outHeaders[k.toLowerCase()]
+        Object.assign(outHeaders, extraHeaders)
+      }
       outHeaders['via'] = VIA
       outHeaders['x-kong-upstream-latency'] = String(Math.round(upstreamLatencyMs))
       outHeaders['x-kong-proxy-latency'] = String(Math.round(attemptStart - started))
@@ -531,13 +633,14 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       let tap = deps.responseTap?.({ match, status: code, headers: response.headers, requestBody: body })
       // Token budgets and lowest-usage need the usage even where metrics do not tap.
       if (!tap && ticket) tap = createAiUsageTap(response.headers)
-      forward = new ResponseForward(res, attemptRun, tap, ai, ticket, handle)
+      const forward = new ResponseForward(res, attemptRun, tap, ai, ticket, handle)
+      x.forward = forward
       // Whatever was held back (an end may have come after the first chunk) goes out first.
       attemptRun.commit(forward)
       return
     }
     handle?.release()
-    status = lastFailure.status
+    x.status = lastFailure.status
     sendError(res, lastFailure, extraHeaders)
   }
 
@@ -584,7 +687,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
   server.on('upgrade', onUpgrade)
 
   async function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const { match, query: rawQuery } = route(req)
+    const { match, view } = route(req)
+    const rawQuery = view.query
     const reject = (err: ProxyError) => answerUpgrade(socket, err.status, { message: err.message })
     const refused = checkRequestHead(req, limits.headerLineBytes)
     if (refused) return reject(refused)

@@ -23,42 +23,69 @@ export interface BodyLimits {
   idleMs: number
 }
 
+type BodyResult = Buffer | ProxyError | typeof ABORTED
+
+/**
+ * One body being read: its listeners are methods of this object bound once, and the idle
+ * timer, if any, is one per request and refreshed per chunk (no closure per chunk or request
+ * beyond the promise's own).
+ */
+class BodyReader {
+  readonly result: Promise<BodyResult>
+  private resolve!: (r: BodyResult) => void
+  private readonly chunks: Buffer[] = []
+  private size = 0
+  private timer: NodeJS.Timeout | undefined
+  private readonly onData = this.data.bind(this)
+  private readonly onEnd = this.end.bind(this)
+  private readonly onError = this.fail.bind(this)
+
+  constructor(
+    private readonly req: http.IncomingMessage,
+    private readonly limits: BodyLimits
+  ) {
+    this.result = new Promise<BodyResult>((resolve) => (this.resolve = resolve))
+    req.on('data', this.onData)
+    req.on('end', this.onEnd)
+    req.on('error', this.onError)
+    if (limits.idleMs > 0) this.timer = setTimeout(this.onIdle, limits.idleMs, this)
+  }
+
+  private onIdle(this: void, reader: BodyReader): void {
+    reader.finish(PROXY_ERRORS.REQUEST_TIMEOUT)
+  }
+
+  private data(c: Buffer): void {
+    this.size += c.length
+    if (this.limits.maxBytes > 0 && this.size > this.limits.maxBytes) {
+      // Stop reading; the 413 goes out with `Connection: close`, which drops the rest.
+      this.req.pause()
+      return this.finish(PROXY_ERRORS.PAYLOAD_TOO_LARGE)
+    }
+    this.chunks.push(c)
+    this.timer?.refresh()
+  }
+
+  private end(): void {
+    const chunks = this.chunks
+    // One chunk (a small body, the usual case) is the body itself: no copy.
+    this.finish(chunks.length === 1 && chunks[0]!.length === this.size ? chunks[0]! : Buffer.concat(chunks, this.size))
+  }
+
+  private fail(): void {
+    this.finish(ABORTED)
+  }
+
+  private finish(result: BodyResult): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.req.off('data', this.onData)
+    this.req.off('end', this.onEnd)
+    this.req.off('error', this.onError)
+    this.resolve(result)
+  }
+}
+
 /** The whole body, or the error to answer with. Never rejects. */
-export function readRequestBody(
-  req: http.IncomingMessage,
-  limits: BodyLimits
-): Promise<Buffer | ProxyError | typeof ABORTED> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    let timer: NodeJS.Timeout | undefined
-    const finish = (result: Buffer | ProxyError | typeof ABORTED) => {
-      if (timer) clearTimeout(timer)
-      req.off('data', onData)
-      req.off('end', onEnd)
-      req.off('error', onError)
-      resolve(result)
-    }
-    const arm = () => {
-      if (limits.idleMs <= 0) return
-      if (timer) timer.refresh()
-      else timer = setTimeout(() => finish(PROXY_ERRORS.REQUEST_TIMEOUT), limits.idleMs)
-    }
-    const onData = (c: Buffer) => {
-      size += c.length
-      if (limits.maxBytes > 0 && size > limits.maxBytes) {
-        // Stop reading; the 413 goes out with `Connection: close`, which drops the rest.
-        req.pause()
-        return finish(PROXY_ERRORS.PAYLOAD_TOO_LARGE)
-      }
-      chunks.push(c)
-      arm()
-    }
-    const onEnd = () => finish(Buffer.concat(chunks, size))
-    const onError = () => finish(ABORTED)
-    req.on('data', onData)
-    req.on('end', onEnd)
-    req.on('error', onError)
-    arm()
-  })
+export function readRequestBody(req: http.IncomingMessage, limits: BodyLimits): Promise<BodyResult> {
+  return new BodyReader(req, limits).result
 }

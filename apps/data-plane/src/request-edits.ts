@@ -2,23 +2,30 @@
 // headers set or cleared, query arguments cleared, the body replaced. The proxy applies the
 // edits when it builds the upstream request; a request no plugin touched pays nothing.
 
+const NO_HEADER_EDITS: ReadonlyMap<string, string | null> = new Map()
+
 export class RequestEdits {
-  /** Lower-case header name → value to send, or null to drop the client's header. */
-  readonly headers = new Map<string, string | null>()
-  private readonly clearedArgs = new Set<string>()
+  // Created on the first edit: most requests meet no plugin that edits anything.
+  private headerEdits: Map<string, string | null> | undefined
+  private clearedArgs: Set<string> | undefined
   /** A replacement body (also sets Content-Length). */
   body: Buffer | undefined
 
+  /** Lower-case header name → value to send, or null to drop the client's header. */
+  get headers(): ReadonlyMap<string, string | null> {
+    return this.headerEdits ?? NO_HEADER_EDITS
+  }
+
   setHeader(name: string, value: string): void {
-    this.headers.set(name.toLowerCase(), value)
+    ;(this.headerEdits ??= new Map()).set(name.toLowerCase(), value)
   }
 
   clearHeader(name: string): void {
-    this.headers.set(name.toLowerCase(), null)
+    ;(this.headerEdits ??= new Map()).set(name.toLowerCase(), null)
   }
 
   clearQueryArg(name: string): void {
-    this.clearedArgs.add(name)
+    ;(this.clearedArgs ??= new Set()).add(name)
   }
 
   setBody(body: Buffer): void {
@@ -27,7 +34,7 @@ export class RequestEdits {
   }
 
   get touched(): boolean {
-    return this.headers.size > 0 || this.clearedArgs.size > 0 || this.body !== undefined
+    return this.headers.size > 0 || (this.clearedArgs?.size ?? 0) > 0 || this.body !== undefined
   }
 
   /** Applies the header edits to a flat [name, value, …] list (names lower-case). */
@@ -43,13 +50,14 @@ export class RequestEdits {
 
   /** The raw query string without the cleared arguments (matched on the decoded name). */
   applyQuery(query: string): string {
-    if (this.clearedArgs.size === 0 || query === '') return query
+    const cleared = this.clearedArgs
+    if (cleared === undefined || cleared.size === 0 || query === '') return query
     return query
       .split('&')
       .filter((part) => {
         if (part === '') return false
         const eq = part.indexOf('=')
-        return !this.clearedArgs.has(decodeArg(eq < 0 ? part : part.slice(0, eq)))
+        return !cleared.has(decodeArg(eq < 0 ? part : part.slice(0, eq)))
       })
       .join('&')
   }

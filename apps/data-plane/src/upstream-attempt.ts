@@ -126,6 +126,11 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     return new Promise<void>((resolve) => (this.wake = resolve))
   }
 
+  /** Whether the body already produced its first chunk, ended or failed (no wait needed). */
+  get started(): boolean {
+    return this.ended || this.error !== undefined || this.chunks.length > 0
+  }
+
   /** Sends what was held back to `sink`, then everything else as it comes. */
   commit(sink: AttemptSink): void {
     this.sink = sink

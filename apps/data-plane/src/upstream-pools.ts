@@ -26,10 +26,21 @@ const PRUNE_EVERY_MS = 60_000
 interface Entry {
   pool: Pool
   lastUsed: number
+  /** Closed by prune: whoever still holds it must look again. */
+  closed: boolean
+}
+
+/** A balancer peer's plain-http pool, as last looked up for these timeouts. */
+interface PeerEntry {
+  entry: Entry
+  connectMs: number
+  readMs: number
 }
 
 export class UpstreamPools {
   private readonly pools = new Map<string, Entry>()
+  /** Per peer object (the balancer keeps them): no key string built per request. */
+  private readonly byPeer = new WeakMap<object, PeerEntry>()
   private readonly timer: NodeJS.Timeout
 
   constructor(private readonly now: () => number = Date.now) {
@@ -41,20 +52,37 @@ export class UpstreamPools {
     return this.pools.size
   }
 
-  /** The pool for one address; with `tls`, an https pool for those TLS options and SNI. */
-  get(host: string, port: number, t: PoolTimeouts, tls?: UpstreamTlsOptions): Pool {
+  /** The plain-http pool for a balancer peer, remembered on the peer object. */
+  forPeer(peer: { readonly host: string; readonly port: number }, t: PoolTimeouts): Pool {
+    const known = this.byPeer.get(peer)
+    if (known && !known.entry.closed && known.connectMs === t.connectMs && known.readMs === t.readMs) {
+      known.entry.lastUsed = this.now()
+      return known.entry.pool
+    }
+    const pool = this.get(peer.host, peer.port, t)
+    const entry = this.pools.get(this.keyOf(peer.host, peer.port, t))!
+    this.byPeer.set(peer, { entry, connectMs: t.connectMs, readMs: t.readMs })
+    return pool
+  }
+
+  private keyOf(host: string, port: number, t: PoolTimeouts, tls?: UpstreamTlsOptions): string {
     const hostPart = host.includes(':') ? `[${host}]` : host
     const origin = `${tls ? 'https' : 'http'}://${hostPart}:${port}`
-    const key = tls
+    return tls
       ? `${origin}|${t.connectMs}|${t.readMs}|${tls.id}|${tls.connect.servername ?? ''}`
       : `${origin}|${t.connectMs}|${t.readMs}`
+  }
+
+  /** The pool for one address; with `tls`, an https pool for those TLS options and SNI. */
+  get(host: string, port: number, t: PoolTimeouts, tls?: UpstreamTlsOptions): Pool {
+    const key = this.keyOf(host, port, t, tls)
     const entry = this.pools.get(key)
     if (entry) {
       entry.lastUsed = this.now()
       return entry.pool
     }
     {
-      const pool = new Pool(origin, {
+      const pool = new Pool(key.slice(0, key.indexOf('|')), {
         connections: CONNECTIONS_PER_POOL,
         connect: { ...tls?.connect, timeout: t.connectMs },
         headersTimeout: t.readMs,
@@ -63,7 +91,7 @@ export class UpstreamPools {
         // Pipelining would let one slow stream hold back the requests queued behind it.
         pipelining: 1,
       })
-      this.pools.set(key, { pool, lastUsed: this.now() })
+      this.pools.set(key, { pool, lastUsed: this.now(), closed: false })
       return pool
     }
   }
@@ -76,6 +104,7 @@ export class UpstreamPools {
       const stats = e.pool.stats
       if (e.lastUsed <= cutoff && stats.running === 0 && stats.pending === 0) {
         this.pools.delete(key)
+        e.closed = true
         idle.push(e.pool)
       }
     }
@@ -86,6 +115,7 @@ export class UpstreamPools {
   async close(): Promise<void> {
     clearInterval(this.timer)
     const all = [...this.pools.values()]
+    for (const e of all) e.closed = true
     this.pools.clear()
     await Promise.all(all.map((e) => e.pool.destroy().catch(() => {})))
   }

@@ -9,7 +9,7 @@ import { getHeapStatistics } from 'node:v8'
 import { AI_PROVIDER_LATENCY_BUCKETS, KONG_LATENCY_BUCKETS, UPSTREAM_LATENCY_BUCKETS } from './buckets.js'
 import type { ConnectionStats } from './connection-counters.js'
 import { renderFamilies, type Family, type MetricType, type Series } from './exposition.js'
-import { SeriesCounter, SeriesHistogram } from './request-series.js'
+import { SeriesCounter, SeriesHistogram, type CounterCell, type HistogramCell } from './request-series.js'
 import type { PrometheusSwitches, ScrapeGate } from './switches.js'
 import { TARGET_HEALTH_STATES, type TargetHealthRow } from './target-health.js'
 
@@ -125,6 +125,56 @@ export const SHARED_FAMILIES: ReadonlySet<string> = new Set<FamilyName>([
   'kong_ai_llm_provider_latency_ms',
 ])
 
+/**
+ * The series one (workspace, service, route, consumer) records into, found once and then held:
+ * a request adds to them without building label arrays or keys. Cells are taken on first use,
+ * so a series appears only once something was recorded in it (as before).
+ */
+class RouteCells {
+  kong: HistogramCell | undefined
+  upstream: HistogramCell | undefined
+  request: HistogramCell | undefined
+  ingress: CounterCell | undefined
+  egress: CounterCell | undefined
+  /** kong_http_requests_total by status, one map per source. */
+  readonly fromService = new Map<number, CounterCell>()
+  readonly fromKong = new Map<number, CounterCell>()
+
+  constructor(
+    readonly service: string,
+    readonly route: string,
+    readonly workspace: string,
+    readonly consumer: string
+  ) {}
+}
+
+/** The kong_ai_llm_* series of one (workspace, provider, model), taken on first use. */
+class AiCells {
+  requests: CounterCell | undefined
+  cost: CounterCell | undefined
+  latency: HistogramCell | undefined
+  prompt: CounterCell | undefined
+  completion: CounterCell | undefined
+  total: CounterCell | undefined
+
+  constructor(
+    readonly provider: string,
+    readonly model: string,
+    readonly workspace: string
+  ) {}
+
+  // Cache and vector-db labels are Enterprise features: always "" here, as in Kong OSS.
+  labels(): string[] {
+    return [this.provider, this.model, '', '', '', '', this.workspace]
+  }
+
+  tokenLabels(tokenType: string): string[] {
+    return [this.provider, this.model, '', '', '', '', tokenType, this.workspace]
+  }
+}
+
+type Nested<T> = Map<string, T>
+
 function defaultMemory(): { heapUsed: number; heapLimit: number } {
   const h = getHeapStatistics()
   return { heapUsed: h.used_heap_size, heapLimit: h.heap_size_limit }
@@ -176,7 +226,18 @@ export class KongMetrics {
   private readonly aiFailovers = this.counter('switchyard_ai_failovers_total', 'Requests moved to another target, per upstream and reason')
   private readonly aiExhausted = this.counter('switchyard_ai_exhausted_total', 'Client 429s answered because every target was cooling down or out of budget')
 
+  /** workspace → service → route → consumer ('' without per_consumer) → cells. */
+  private cells: Nested<Nested<Nested<Nested<RouteCells>>>> = new Map()
+  /** workspace → provider → model → cells. */
+  private aiCells: Nested<Nested<Nested<AiCells>>> = new Map()
+
   constructor(opts: KongMetricsOptions) {
+    const forget = () => {
+      this.cells = new Map()
+      this.aiCells = new Map()
+    }
+    const held = [this.httpRequests, this.kongLatency, this.upstreamLatency, this.requestLatency, this.bandwidth]
+    for (const s of [...held, this.aiRequests, this.aiCost, this.aiTokens, this.aiLatency]) s.onReset = forget
     this.nodeId = opts.nodeId
     this.version = opts.version ?? KONG_METRICS_VERSION
     this.pid = String(opts.pid ?? process.pid)
@@ -206,43 +267,73 @@ export class KongMetrics {
    */
   recordRequest(s: RequestSample, sw: PrometheusSwitches): void {
     try {
-      const workspace = s.workspace ?? WORKSPACE
-      const consumer = sw.per_consumer ? (s.consumer ?? '') : ''
+      const c = this.cellsFor(s.workspace ?? WORKSPACE, s.service, s.route, sw.per_consumer ? (s.consumer ?? '') : '')
       // Label values in each family's declaration order (LABELS).
       if (sw.status_code_metrics) {
-        this.httpRequests.inc([s.service, s.route, String(s.status), s.source, workspace, consumer])
+        const byCode = s.source === 'service' ? c.fromService : c.fromKong
+        let cell = byCode.get(s.status)
+        if (!cell) {
+          cell = this.httpRequests.cell([c.service, c.route, String(s.status), s.source, c.workspace, c.consumer])
+          byCode.set(s.status, cell)
+        }
+        cell.value++
       }
       if (sw.latency_metrics) {
-        const base = [s.service, s.route, workspace]
-        if (s.kongLatencyMs >= 0) this.kongLatency.observe(base, s.kongLatencyMs)
-        if (s.upstreamLatencyMs !== undefined && s.upstreamLatencyMs >= 0) this.upstreamLatency.observe(base, s.upstreamLatencyMs)
-        if (s.requestLatencyMs >= 0) this.requestLatency.observe(base, s.requestLatencyMs)
+        if (s.kongLatencyMs >= 0) this.kongLatency.observeCell((c.kong ??= this.kongLatency.cell(this.baseLabels(c))), s.kongLatencyMs)
+        if (s.upstreamLatencyMs !== undefined && s.upstreamLatencyMs >= 0) {
+          this.upstreamLatency.observeCell((c.upstream ??= this.upstreamLatency.cell(this.baseLabels(c))), s.upstreamLatencyMs)
+        }
+        if (s.requestLatencyMs >= 0) this.requestLatency.observeCell((c.request ??= this.requestLatency.cell(this.baseLabels(c))), s.requestLatencyMs)
       }
       if (sw.bandwidth_metrics) {
         // Kong skips a side that moved no bytes.
-        if (s.requestBytes > 0) this.bandwidth.inc([s.service, s.route, 'ingress', workspace, consumer], s.requestBytes)
-        if (s.responseBytes > 0) this.bandwidth.inc([s.service, s.route, 'egress', workspace, consumer], s.responseBytes)
+        if (s.requestBytes > 0) {
+          this.bandwidth.add((c.ingress ??= this.bandwidth.cell([c.service, c.route, 'ingress', c.workspace, c.consumer])), s.requestBytes)
+        }
+        if (s.responseBytes > 0) {
+          this.bandwidth.add((c.egress ??= this.bandwidth.cell([c.service, c.route, 'egress', c.workspace, c.consumer])), s.responseBytes)
+        }
       }
-      if (sw.ai_metrics && s.ai) this.recordAi(s.ai, workspace)
+      if (sw.ai_metrics && s.ai) this.recordAi(s.ai, c.workspace)
     } catch {
       this.errors.inc()
     }
   }
 
+  private baseLabels(c: RouteCells): string[] {
+    return [c.service, c.route, c.workspace]
+  }
+
+  private cellsFor(workspace: string, service: string, route: string, consumer: string): RouteCells {
+    let byService = this.cells.get(workspace)
+    if (!byService) this.cells.set(workspace, (byService = new Map()))
+    let byRoute = byService.get(service)
+    if (!byRoute) byService.set(service, (byRoute = new Map()))
+    let byConsumer = byRoute.get(route)
+    if (!byConsumer) byRoute.set(route, (byConsumer = new Map()))
+    let c = byConsumer.get(consumer)
+    if (!c) byConsumer.set(consumer, (c = new RouteCells(service, route, workspace, consumer)))
+    return c
+  }
+
   private recordAi(ai: AiSample, workspace: string): void {
-    // Cache and vector-db labels are Enterprise features: always "" here, as in Kong OSS.
-    const ai6 = [ai.provider, ai.model, '', '', '', '']
-    const labels = [...ai6, workspace]
-    this.aiRequests.inc(labels)
-    if (ai.cost !== undefined && ai.cost > 0) this.aiCost.inc(labels, ai.cost)
-    if (ai.latencyMs !== undefined && ai.latencyMs >= 0) this.aiLatency.observe(labels, ai.latencyMs)
-    const tokens = [
-      ['prompt_tokens', ai.promptTokens],
-      ['completion_tokens', ai.completionTokens],
-      ['total_tokens', ai.totalTokens],
-    ] as const
-    for (const [tokenType, n] of tokens) {
-      if (n !== undefined && n > 0) this.aiTokens.inc([...ai6, tokenType, workspace], n)
+    let byProvider = this.aiCells.get(workspace)
+    if (!byProvider) this.aiCells.set(workspace, (byProvider = new Map()))
+    let byModel = byProvider.get(ai.provider)
+    if (!byModel) byProvider.set(ai.provider, (byModel = new Map()))
+    let c = byModel.get(ai.model)
+    if (!c) byModel.set(ai.model, (c = new AiCells(ai.provider, ai.model, workspace)))
+    this.aiRequests.add((c.requests ??= this.aiRequests.cell(c.labels())))
+    if (ai.cost !== undefined && ai.cost > 0) this.aiCost.add((c.cost ??= this.aiCost.cell(c.labels())), ai.cost)
+    if (ai.latencyMs !== undefined && ai.latencyMs >= 0) this.aiLatency.observeCell((c.latency ??= this.aiLatency.cell(c.labels())), ai.latencyMs)
+    if (ai.promptTokens !== undefined && ai.promptTokens > 0) {
+      this.aiTokens.add((c.prompt ??= this.aiTokens.cell(c.tokenLabels('prompt_tokens'))), ai.promptTokens)
+    }
+    if (ai.completionTokens !== undefined && ai.completionTokens > 0) {
+      this.aiTokens.add((c.completion ??= this.aiTokens.cell(c.tokenLabels('completion_tokens'))), ai.completionTokens)
+    }
+    if (ai.totalTokens !== undefined && ai.totalTokens > 0) {
+      this.aiTokens.add((c.total ??= this.aiTokens.cell(c.tokenLabels('total_tokens'))), ai.totalTokens)
     }
   }
 

@@ -21,8 +21,28 @@ function checkArity(name: string, names: readonly string[], values: readonly str
   if (values.length !== names.length) throw new RangeError(`${name}: expected ${names.length} label values, got ${values.length}`)
 }
 
+/** One counter series; hold it to add without a lookup (`SeriesCounter.add`). */
+export interface CounterCell {
+  readonly labels: readonly string[]
+  value: number
+}
+
+/** One histogram series; hold it to observe without a lookup (`SeriesHistogram.observeCell`). */
+export interface HistogramCell {
+  readonly labels: readonly string[]
+  readonly counts: Float64Array
+  sum: number
+  count: number
+}
+
+function checkAmount(name: string, n: number): void {
+  if (!(n >= 0 && Number.isFinite(n))) throw new RangeError(`${name}: cannot increment by ${String(n)}`)
+}
+
 abstract class RegisteredSeries {
   readonly aggregator = 'sum'
+  /** Called after `reset()`: cells held elsewhere are no longer in the series. */
+  onReset: (() => void) | undefined
 
   constructor(
     readonly name: string,
@@ -40,15 +60,25 @@ abstract class RegisteredSeries {
 
 export class SeriesCounter extends RegisteredSeries {
   readonly type = 'counter'
-  private readonly series = new Map<string, { labels: readonly string[]; value: number }>()
+  private readonly series = new Map<string, CounterCell>()
 
   inc(values: readonly string[], n = 1): void {
+    checkAmount(this.name, n)
+    this.cell(values).value += n
+  }
+
+  /** The series for these label values (declaration order), created at 0 if new. */
+  cell(values: readonly string[]): CounterCell {
     checkArity(this.name, this.labelNames, values)
-    if (!(n >= 0 && Number.isFinite(n))) throw new RangeError(`${this.name}: cannot increment by ${String(n)}`)
     const key = values.join(SEP)
-    const s = this.series.get(key)
-    if (s) s.value += n
-    else this.series.set(key, { labels: values.slice(), value: n })
+    let s = this.series.get(key)
+    if (!s) this.series.set(key, (s = { labels: values.slice(), value: 0 }))
+    return s
+  }
+
+  add(cell: CounterCell, n = 1): void {
+    checkAmount(this.name, n)
+    cell.value += n
   }
 
   async get(): Promise<Json> {
@@ -58,26 +88,37 @@ export class SeriesCounter extends RegisteredSeries {
 
   reset(): void {
     this.series.clear()
+    this.onReset?.()
   }
 }
 
 export class SeriesHistogram extends RegisteredSeries {
   readonly type = 'histogram'
-  private readonly series = new Map<string, { labels: readonly string[]; counts: Float64Array; sum: number; count: number }>()
+  private readonly series = new Map<string, HistogramCell>()
 
   constructor(name: string, help: string, labelNames: readonly string[], registry: Registry, readonly buckets: readonly number[]) {
     super(name, help, labelNames, registry)
   }
 
   observe(values: readonly string[], v: number): void {
-    checkArity(this.name, this.labelNames, values)
     if (!Number.isFinite(v)) throw new RangeError(`${this.name}: cannot observe ${String(v)}`)
+    this.observeCell(this.cell(values), v)
+  }
+
+  /** The series for these label values (declaration order), created empty if new. */
+  cell(values: readonly string[]): HistogramCell {
+    checkArity(this.name, this.labelNames, values)
     const key = values.join(SEP)
     let s = this.series.get(key)
     if (!s) {
       s = { labels: values.slice(), counts: new Float64Array(this.buckets.length + 1), sum: 0, count: 0 }
       this.series.set(key, s)
     }
+    return s
+  }
+
+  observeCell(s: HistogramCell, v: number): void {
+    if (!Number.isFinite(v)) throw new RangeError(`${this.name}: cannot observe ${String(v)}`)
     // Per-bucket counts here; the scrape makes them cumulative. The last slot is +Inf only.
     let i = 0
     while (i < this.buckets.length && v > this.buckets[i]!) i++
@@ -104,5 +145,6 @@ export class SeriesHistogram extends RegisteredSeries {
 
   reset(): void {
     this.series.clear()
+    this.onReset?.()
   }
 }
