@@ -11,9 +11,10 @@
 //    balancers are untouched: Balancer objects kept, and the count of balancer mutations
 //    (setTargets/upsertTarget/removeTarget/updateUpstream calls, spied on the prototype) per
 //    balancer other than the changed one;
-//  - one route change: apply, then the router the next request sees (RouterBuilder recompiles
-//    the changed route only and merges it into the previous order) and one match; p50/p99; and a
-//    full buildRouter of all routes (compile + sort, from scratch) beside it;
+//  - one route change: apply, then the router the next request sees (RouterBuilder.update
+//    recompiles the changed route only and moves its entries in the router's index in place, by
+//    binary search: no pass over the other routes) and one match; p50/p99; and a full
+//    buildRouter of all routes (compile + sort, from scratch) beside it;
 //  - the hash: a full recompute over the whole config against what one version costs the
 //    running hash (old digest out, new digest in, hash of the sum);
 //  - the real boot (lib/config-boot.ts): a control plane process on a fresh Postgres database
