@@ -11,14 +11,15 @@
 //    balancers are untouched: Balancer objects kept, and the count of balancer mutations
 //    (setTargets/upsertTarget/removeTarget/updateUpstream calls, spied on the prototype) per
 //    balancer other than the changed one;
-//  - one route change: apply, then the router the next request sees (RouterBuilder recompiles
-//    the changed route only and merges it into the previous order) and one match; p50/p99; and a
-//    full buildRouter of all routes (compile + sort, from scratch) beside it;
+//  - one route change: apply, then the router the next request sees (RouterBuilder.update
+//    recompiles the changed route only and moves its entries in the router's index in place, by
+//    binary search: no pass over the other routes) and one match; p50/p99; and a full
+//    buildRouter of all routes (compile + sort, from scratch) beside it;
 //  - the hash: a full recompute over the whole config against what one version costs the
 //    running hash (old digest out, new digest in, hash of the sum);
 //  - the real boot (lib/config-boot.ts): a control plane process on a fresh Postgres database
 //    seeded with the same sizes, and data plane processes timed from spawn to serving the
-//    control plane's version and hash.
+//    control plane's version and hash, compiled (production: `npm run build`, dist/) and under tsx.
 // Only prints; no pass/fail on the numbers. Figures are medians of in-process timings (no I/O),
 // so they move with the machine's load (printed first).
 //
@@ -319,10 +320,12 @@ async function main(): Promise<void> {
     console.log(`real boot   control plane process on a fresh Postgres database, seeded in bulk (loadavg ${loadavg()})`)
     const r = await realBoot({ upstreams: UPSTREAMS, targets: TARGETS, routes: ROUTES, consistentEvery: CONSISTENT_EVERY, pgUrl: PG_URL, redisUrl: REDIS_URL })
     console.log(`  control plane /status after the new epoch (full read + hash of ${r.entities} entities)  ${fmt(r.controlPlaneStatusMs)} ms`)
-    console.log(`  data plane spawn → serving the control plane's version and hash:`)
-    console.log(`    empty config (process start alone)          ${fmt(r.emptyMs)} ms`)
-    console.log(`    full config, control plane snapshot cold    ${fmt(r.coldMs)} ms  (+${fmt(r.coldMs - r.emptyMs)} ms over the empty start)`)
-    console.log(`    full config, control plane snapshot cached  ${fmt(r.warmMs)} ms  (+${fmt(r.warmMs - r.emptyMs)} ms over the empty start)`)
+    console.log(`  data plane spawn → serving the control plane's version and hash (npm run build first: ${fmt(r.buildMs)} ms):`)
+    console.log(`                                               compiled (production)   tsx (source)`)
+    console.log(`    empty config (process start alone)          ${fmt(r.emptyMs.compiled).padStart(8)} ms   ${fmt(r.emptyMs.tsx).padStart(10)} ms`)
+    console.log(`    full config, control plane snapshot cached  ${fmt(r.warmMs.compiled).padStart(8)} ms   ${fmt(r.warmMs.tsx).padStart(10)} ms`)
+    console.log(`      of which the full config (over the empty start)  ${fmt(r.warmMs.compiled - r.emptyMs.compiled).padStart(6)} ms   ${fmt(r.warmMs.tsx - r.emptyMs.tsx).padStart(10)} ms`)
+    console.log(`    full config, control plane snapshot cold    ${fmt(r.coldMs).padStart(8)} ms  (compiled; +${fmt(r.coldMs - r.emptyMs.compiled)} ms over the empty start)`)
   }
   console.log(`loadavg ${loadavg()} (end)`)
 }

@@ -3,10 +3,13 @@
 // so every default column is filled as the API fills it, then copied by SQL; targets inserted
 // directly; then a new cluster epoch, as a restored database would), and data plane processes
 // timed from spawn to serving that configuration: their /status reports the control plane's
-// config_version and config_hash. Three spawns: on an empty configuration (the process start
-// alone: node, tsx, listeners), on the seeded one while the control plane's snapshot is not yet
-// built (cold: includes the control plane reading and serialising it), and again once it is
-// cached (warm). Only prints.
+// config_version and config_hash. The data plane runs as production runs it: the compiled
+// build (`npm run build`, then `node --conditions=switchyard-dist apps/data-plane/dist/main.js`,
+// as scripts/docker-entrypoint.sh does), and, beside it, from source through tsx (`npm run dev`'s
+// way). Spawns: on an empty configuration (the process start alone: node, module loading,
+// listeners), on the seeded one while the control plane's snapshot is not yet built (cold:
+// includes the control plane reading and serialising it; compiled), and again once it is cached
+// (warm; compiled and tsx). Only prints.
 
 import { randomBytes } from 'node:crypto'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -18,7 +21,12 @@ import { freePorts, killAllStarted, startLocalCluster, type LocalCluster } from 
 import { dropDatabase, ensureDatabase, withDatabase } from '../../scripts/lib/postgres-admin.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const DATA_PLANE_MAIN = join(ROOT, 'apps/data-plane/src/main.ts')
+/** How a data plane process is started: compiled (production) or from source through tsx. */
+export type Runtime = 'compiled' | 'tsx'
+const DATA_PLANE_ARGS: Record<Runtime, readonly string[]> = {
+  compiled: ['--conditions=switchyard-dist', join(ROOT, 'apps/data-plane/dist/main.js')],
+  tsx: ['--import', 'tsx', join(ROOT, 'apps/data-plane/src/main.ts')],
+}
 
 export interface RealBootOptions {
   upstreams: number
@@ -31,9 +39,14 @@ export interface RealBootOptions {
 }
 
 export interface RealBootResult {
-  emptyMs: number
+  /** `npm run build` before the spawns (incremental: little when dist/ is fresh). */
+  buildMs: number
+  /** Spawn to serving an empty configuration: the process start alone. */
+  emptyMs: Record<Runtime, number>
+  /** Compiled, full configuration, the control plane's snapshot not yet built. */
   coldMs: number
-  warmMs: number
+  /** Full configuration, the control plane's snapshot cached. */
+  warmMs: Record<Runtime, number>
   /** Control plane: first /status after the new epoch (a full read and hash of the database). */
   controlPlaneStatusMs: number
   entities: number
@@ -64,11 +77,11 @@ interface Status {
 }
 
 /** Spawns a data plane and resolves with ms from spawn until it serves the control plane's config. */
-async function timeDataPlane(cluster: LocalCluster, env: NodeJS.ProcessEnv, cacheFile: string): Promise<number> {
+async function timeDataPlane(cluster: LocalCluster, env: NodeJS.ProcessEnv, cacheFile: string, runtime: Runtime): Promise<number> {
   const cp = await getJson<Status>(`${cluster.controlPlane.cluster}/status`, 60_000)
   const [proxyPort, statusPort] = await freePorts(2)
   const started = performance.now()
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', DATA_PLANE_MAIN], {
+  const child: ChildProcess = spawn(process.execPath, [...DATA_PLANE_ARGS[runtime]], {
     cwd: ROOT,
     env: {
       ...env,
@@ -102,6 +115,10 @@ async function timeDataPlane(cluster: LocalCluster, env: NodeJS.ProcessEnv, cach
 }
 
 export async function realBoot(opts: RealBootOptions): Promise<RealBootResult> {
+  const buildStart = performance.now()
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' })
+  if (build.status !== 0) throw new Error(`npm run build: ${build.error?.message ?? build.stdout + build.stderr}`)
+  const buildMs = performance.now() - buildStart
   const databaseUrl = withDatabase(opts.pgUrl, `switchyard_bench_config_${randomBytes(5).toString('hex')}`)
   const cacheDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-config-'))
   ensureDatabase(databaseUrl)
@@ -125,9 +142,13 @@ export async function realBoot(opts: RealBootOptions): Promise<RealBootResult> {
     })
     const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: opts.redisUrl, SWITCHYARD_CLUSTER_TOKEN: token, KONG_LOG_LEVEL: 'warn', SWITCHYARD_CLUSTER_PLAIN_HTTP: 'on' }
     for (const k of Object.keys(env)) if ((k.startsWith('KONG_') && k !== 'KONG_LOG_LEVEL') || k === 'DATABASE_URL') delete env[k]
-    // Twice: the first start also fills tsx's compile cache, which no later start pays.
-    await timeDataPlane(cluster, env, join(cacheDir, 'empty-0.json'))
-    const emptyMs = await timeDataPlane(cluster, env, join(cacheDir, 'empty.json'))
+    // Each twice: the first start also fills tsx's compile cache (and the OS file cache), which no
+    // later start pays.
+    const emptyMs = { compiled: 0, tsx: 0 }
+    for (const runtime of ['tsx', 'compiled'] as const) {
+      await timeDataPlane(cluster, env, join(cacheDir, `empty-${runtime}-0.json`), runtime)
+      emptyMs[runtime] = await timeDataPlane(cluster, env, join(cacheDir, `empty-${runtime}.json`), runtime)
+    }
 
     // Templates through the Admin API, then copies by SQL.
     const admin = cluster.controlPlane.admin
@@ -154,12 +175,15 @@ export async function realBoot(opts: RealBootOptions): Promise<RealBootResult> {
     const statusStart = performance.now()
     await getJson(`${cluster.controlPlane.cluster}/status`, 60_000)
     const controlPlaneStatusMs = performance.now() - statusStart
-    const coldMs = await timeDataPlane(cluster, env, join(cacheDir, 'cold.json'))
-    const warmMs = await timeDataPlane(cluster, env, join(cacheDir, 'warm.json'))
+    const coldMs = await timeDataPlane(cluster, env, join(cacheDir, 'cold.json'), 'compiled')
+    const warmMs = {
+      compiled: await timeDataPlane(cluster, env, join(cacheDir, 'warm-compiled.json'), 'compiled'),
+      tsx: await timeDataPlane(cluster, env, join(cacheDir, 'warm-tsx.json'), 'tsx'),
+    }
     const snap = await fetch(`${cluster.controlPlane.cluster}/v1/snapshot`, { headers: { authorization: `Bearer ${token}` } })
     const body = (await snap.json()) as { entities: Record<string, unknown[]> }
     const entities = Object.values(body.entities).reduce((n, list) => n + list.length, 0)
-    return { emptyMs, coldMs, warmMs, controlPlaneStatusMs, entities }
+    return { buildMs, emptyMs, coldMs, warmMs, controlPlaneStatusMs, entities }
   } finally {
     await cluster?.stop().catch(() => killAllStarted())
     rmSync(cacheDir, { recursive: true, force: true })

@@ -1,8 +1,8 @@
 // The data plane's view of the configuration: entities by id, the compiled router and one
 // balancer per upstream. Snapshots replace everything; events apply incrementally — a target
 // change touches only its upstream's balancer (health flags and counters survive), a route or
-// service change marks the router for a rebuild before the next request (which recompiles only
-// the routes that changed, see RouterBuilder), and the config hash is a running sum updated per
+// service change marks the route or service for the next request, which recompiles just the
+// routes it names and moves their entries in the router's index in place (see RouterBuilder), and the config hash is a running sum updated per
 // entity (ConfigHashSum), never recomputed from the whole config for a new version.
 
 import { Balancer, isAlgorithmName, type TargetConfig, type UpstreamConfig } from '@switchyard/balancer'
@@ -75,6 +75,9 @@ export class ConfigState {
   private readonly upstreamIdByName = new Map<string, string>()
   private routerCache: Router | undefined
   private readonly routerBuilder = new RouterBuilder()
+  /** Routes and services changed since the router was last brought up to date (by id). */
+  private readonly routesChanged = new Set<string>()
+  private readonly servicesChanged = new Set<string>()
   /** Bumped on every plugin change, so plugin lookups can cache per version. */
   pluginsVersion = 0
   /** key-auth credentials by key; rebuilt after a credential or consumer change. */
@@ -112,7 +115,10 @@ export class ConfigState {
     const keep = new Set(this.entities.upstreams.keys())
     for (const id of [...this.balancers.keys()]) if (!keep.has(id)) this.dropBalancer(id)
     for (const u of this.entities.upstreams.values()) this.syncUpstream(u)
+    // A whole new set of routes: the next router compares every route with what it compiled.
     this.routerCache = undefined
+    this.routesChanged.clear()
+    this.servicesChanged.clear()
     this.pluginsVersion++
     this.dropIndexes()
     this.tlsVersion++
@@ -154,7 +160,10 @@ export class ConfigState {
         balanced?.balancer.upsertTarget(asTargetConfig(payload))
       }
     }
-    if (event.entity === 'routes' || event.entity === 'services') this.routerCache = undefined
+    if (event.entity === 'routes' || event.entity === 'services') {
+      ;(event.entity === 'routes' ? this.routesChanged : this.servicesChanged).add(event.id)
+      this.routerCache = undefined
+    }
     if (event.entity === 'plugins') this.pluginsVersion++
     if (event.entity === 'keyauth_credentials' || event.entity === 'consumers') this.dropIndexes()
     if (TLS_KINDS.has(event.entity)) this.tlsVersion++
@@ -169,10 +178,13 @@ export class ConfigState {
   get router(): Router {
     if (!this.routerCache) {
       // Entities travel as Kong JSON, which carries at least the fields RouteConfig and ServiceConfig read.
-      this.routerCache = this.routerBuilder.build(
-        this.entities.routes.values() as unknown as Iterable<RouteConfig>,
-        this.entities.services as unknown as ReadonlyMap<string, ServiceConfig>
-      )
+      const routes = this.entities.routes as unknown as ReadonlyMap<string, RouteConfig>
+      const services = this.entities.services as unknown as ReadonlyMap<string, ServiceConfig>
+      this.routerCache = this.routesChanged.size + this.servicesChanged.size > 0
+        ? this.routerBuilder.update(routes, services, this.routesChanged, this.servicesChanged)
+        : this.routerBuilder.build(routes.values(), services)
+      this.routesChanged.clear()
+      this.servicesChanged.clear()
     }
     return this.routerCache
   }

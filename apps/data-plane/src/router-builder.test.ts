@@ -108,6 +108,83 @@ test('after random route and service changes the incremental router equals a ful
   }
 })
 
+test('updated by changed ids only, the router equals a full rebuild after any sequence of changes', () => {
+  for (const seed of [11, 12, 13]) {
+    const random = makeRandom(seed)
+    const services = new Map<string, ServiceConfig>()
+    for (let i = 0; i < 4; i++) services.set(`s${i}`, service(`s${i}`))
+    const serviceIds = [...services.keys(), 'missing']
+    const routes = new Map<string, RouteConfig>()
+    // Enough routes that a bulk change takes the sort-and-merge path and one change the in-place one.
+    for (let i = 0; i < 60; i++) routes.set(`r${i}`, randomRoute(`r${i}`, random, serviceIds))
+    const builder = new RouterBuilder()
+    builder.build(routes.values(), services)
+    const changedRoutes = new Set<string>()
+    const changedServices = new Set<string>()
+    for (let step = 0; step < 400; step++) {
+      const roll = random()
+      if (roll < 0.6) {
+        const id = `r${Math.floor(random() * 70)}`
+        routes.set(id, randomRoute(id, random, serviceIds))
+        changedRoutes.add(id)
+      } else if (roll < 0.75) {
+        const id = `r${Math.floor(random() * 70)}`
+        routes.delete(id)
+        changedRoutes.add(id)
+      } else if (roll < 0.98) {
+        const sid = serviceIds[Math.floor(random() * serviceIds.length)]!
+        if (random() < 0.2) services.delete(sid)
+        else services.set(sid, service(sid, { enabled: random() < 0.8, path: random() < 0.5 ? null : '/base' }))
+        changedServices.add(sid)
+      } else {
+        // Many routes at once (a bulk change).
+        for (let i = 0; i < 40; i++) {
+          const id = `r${Math.floor(random() * 70)}`
+          routes.set(id, randomRoute(id, random, serviceIds))
+          changedRoutes.add(id)
+        }
+      }
+      if (random() < 0.3) continue
+      const incremental = builder.update(routes, services, changedRoutes, changedServices)
+      changedRoutes.clear()
+      changedServices.clear()
+      const full = buildRouter([...routes.values()], [...services.values()])
+      assert.deepEqual(builder.entries().map(key), buildOrder(routes, services), `order after step ${step}`)
+      assert.deepEqual(incremental.skipped, full.skipped)
+      sameAnswers(incremental, full)
+    }
+  }
+})
+
+test('ranks squeezed between the same two neighbours are spaced out again, keeping the order', () => {
+  // Routes that all sort between the same two entries: each insert halves the gap, until none is
+  // left and the index renumbers.
+  const services = new Map([['s0', service('s0')]])
+  const base = (id: string, created: number): RouteConfig => ({
+    ...randomRoute(id, makeRandom(1), ['s0']),
+    hosts: ['a.test'],
+    paths: ['/p'],
+    methods: null,
+    headers: null,
+    regex_priority: 0,
+    protocols: ['http'],
+    created_at: created,
+  })
+  const routes = new Map<string, RouteConfig>([['first', base('first', 0)], ['last', base('last', 1e9)]])
+  const builder = new RouterBuilder()
+  builder.build(routes.values(), services)
+  let lo = 0
+  let hi = 1e9
+  for (let i = 0; i < 80; i++) {
+    // Alternate sides so new routes always land next to the last one added.
+    const created = i % 2 === 0 ? (lo = Math.floor((lo + hi) / 2)) : (hi = Math.ceil((lo + hi) / 2))
+    routes.set(`m${i}`, base(`m${i}`, created))
+    builder.update(routes, services, [`m${i}`], [])
+  }
+  assert.deepEqual(builder.entries().map(key), buildOrder(routes, services))
+  sameAnswers(builder.update(routes, services, [], []), buildRouter([...routes.values()], [...services.values()]))
+})
+
 test('a route change recompiles that route only; a service change its routes only', () => {
   const services = new Map([['s0', service('s0')], ['s1', service('s1')]])
   const routes = new Map<string, RouteConfig>()

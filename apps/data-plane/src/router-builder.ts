@@ -1,15 +1,23 @@
-// Rebuilds the router after a config change without starting from scratch: compiling a route
+// Keeps the router up to date after config changes without rebuilding it: compiling a route
 // (regexes, host rules, sets) is most of buildRouter's cost at thousands of routes, and one
 // change alters one route or one service. The builder keeps each route's compiled entries with
-// the route and service objects they were compiled from; entities are replaced, never mutated,
-// on a change, so identity tells what changed. A build recompiles the routes whose route or
-// service object differs, sorts only their entries and merges them into the previous order.
-// byPriority is a total order (it ends with route id and path position), so the merge gives
-// exactly the order a full sort gives, and the result matches buildRouter's.
+// the route and service objects they were compiled from (entities are replaced, never mutated,
+// on a change, so identity tells what changed) and one RouterIndex that it changes in place:
+//  - update(routes, services, changed route ids, changed service ids), what ConfigState calls
+//    after events: recompiles the named routes and the routes of the named services, removes
+//    their old entries from the index and inserts the new ones (binary searches; no pass over
+//    the other routes);
+//  - build(routes, services): compares every route with what it compiled before (one pass), for
+//    a snapshot or when the changes are not known. Many changed entries are sorted and merged
+//    into the previous order and the index is laid out again; a few are inserted one by one.
+// byPriority is a total order (it ends with route id and path position), so either way the
+// order is exactly what a full sort gives, and the router answers as buildRouter's does. The
+// router is one live object: each match reads the index as the last build or update left it.
 
 import { byPriority, compileRoute, type Entry } from './route-entry.js'
+import { RouterIndex } from './router-index.js'
 import type { RouteConfig, ServiceConfig } from './route-types.js'
-import { routerOf, type Router, type SkippedRoute } from './router.js'
+import { routerOver, type Router, type SkippedRoute } from './router.js'
 
 interface Compiled {
   readonly route: RouteConfig
@@ -24,69 +32,138 @@ const INSERT_ONE_BY_ONE = 32
 
 export class RouterBuilder {
   private readonly compiled = new Map<string, Compiled>()
-  /** Every entry of the last build, in priority order. */
-  private sorted: Entry[] = []
+  /** Route ids per service id they name (the service may not exist). */
+  private readonly routesOfService = new Map<string, Set<string>>()
+  private readonly index = new RouterIndex()
+  /** The routes in the order `skipped` lists them: the last build's list, or a live map. */
+  private skippedSource: readonly SkippedRoute[] | ReadonlyMap<string, RouteConfig> = []
+  private readonly router: Router = routerOver(this.index, () => this.skipped())
   private builds = 0
-  /** Routes compiled by the last build (the rest were reused). */
+  /** Routes compiled by the last build or update (the rest were reused). */
   lastCompiled = 0
 
   /** The router for these routes and services; reuses what the previous build compiled. */
   build(routes: Iterable<RouteConfig>, servicesById: ReadonlyMap<string, ServiceConfig>): Router {
     const build = ++this.builds
     const fresh: Entry[] = []
-    const dead = new Set<Entry>()
+    const dead: Entry[] = []
     const skipped: SkippedRoute[] = []
     let compiledNow = 0
     let seen = 0
     for (const route of routes) {
       seen++
-      const service = route.service === null ? undefined : servicesById.get(route.service.id)
-      let c = this.compiled.get(route.id)
-      if (c === undefined || c.route !== route || c.service !== service) {
-        if (c !== undefined && typeof c.result !== 'string') for (const e of c.result) dead.add(e)
-        c = { route, service, result: compileRoute(route, servicesById), seen: build }
-        compiledNow++
-        this.compiled.set(route.id, c)
-        if (typeof c.result !== 'string') fresh.push(...c.result)
-      } else {
-        c.seen = build
-      }
+      const c = this.refresh(route.id, route, servicesById, fresh, dead)
+      if (c === undefined) continue
+      if (c.seen === -1) compiledNow++
+      c.seen = build
       if (typeof c.result === 'string') skipped.push({ routeId: route.id, reason: c.result })
     }
     if (this.compiled.size > seen) {
       // Some routes are gone.
-      for (const [id, c] of this.compiled) {
-        if (c.seen === build) continue
-        if (typeof c.result !== 'string') for (const e of c.result) dead.add(e)
-        this.compiled.delete(id)
+      for (const [id, c] of [...this.compiled]) if (c.seen !== build) this.refresh(id, undefined, servicesById, fresh, dead)
+    }
+    this.place(fresh, dead)
+    this.skippedSource = skipped
+    this.lastCompiled = compiledNow
+    return this.router
+  }
+
+  /**
+   * The router after changes to these routes and services only (ids of entities changed, added
+   * or deleted); `routes` and `servicesById` are the whole current configuration.
+   */
+  update(
+    routes: ReadonlyMap<string, RouteConfig>,
+    servicesById: ReadonlyMap<string, ServiceConfig>,
+    changedRoutes: Iterable<string>,
+    changedServices: Iterable<string>
+  ): Router {
+    const ids = new Set(changedRoutes)
+    for (const sid of changedServices) for (const id of this.routesOfService.get(sid) ?? []) ids.add(id)
+    const fresh: Entry[] = []
+    const dead: Entry[] = []
+    let compiledNow = 0
+    for (const id of ids) {
+      const c = this.refresh(id, routes.get(id), servicesById, fresh, dead)
+      if (c?.seen === -1) {
+        compiledNow++
+        c.seen = this.builds
       }
     }
-    const kept = dead.size === 0 ? this.sorted.slice() : this.sorted.filter((e) => !dead.has(e))
-    fresh.sort(byPriority)
-    this.sorted = fresh.length <= INSERT_ONE_BY_ONE ? insertEach(kept, fresh) : merge(kept, fresh)
+    this.place(fresh, dead)
+    this.skippedSource = routes
     this.lastCompiled = compiledNow
-    return routerOf(this.sorted, skipped)
+    return this.router
   }
 
-  /** The entries of the last build in priority order (for tests). */
+  /** The entries in priority order (for tests). */
   entries(): readonly Entry[] {
-    return this.sorted
+    return this.index.entries()
   }
-}
 
-/** Inserts each entry of `add` where it belongs in `list` (binary search); returns `list`. */
-function insertEach(list: Entry[], add: readonly Entry[]): Entry[] {
-  for (const entry of add) {
-    let lo = 0
-    let hi = list.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (byPriority(list[mid]!, entry) < 0) lo = mid + 1
-      else hi = mid
+  /**
+   * Brings one route's compiled entries up to date: the entries it no longer has go to `dead`,
+   * new ones to `fresh`. Returns what it holds for the route now (`seen` -1 when just compiled).
+   */
+  private refresh(
+    id: string,
+    route: RouteConfig | undefined,
+    servicesById: ReadonlyMap<string, ServiceConfig>,
+    fresh: Entry[],
+    dead: Entry[]
+  ): Compiled | undefined {
+    const c = this.compiled.get(id)
+    const service = route === undefined || route.service === null ? undefined : servicesById.get(route.service.id)
+    if (c !== undefined && c.route === route && c.service === service) return c
+    if (c !== undefined) {
+      if (typeof c.result !== 'string') dead.push(...c.result)
+      this.unlink(id, c.route)
+      this.compiled.delete(id)
     }
-    list.splice(lo, 0, entry)
+    if (route === undefined) return undefined
+    const next: Compiled = { route, service, result: compileRoute(route, servicesById), seen: -1 }
+    this.compiled.set(id, next)
+    if (route.service !== null) {
+      let set = this.routesOfService.get(route.service.id)
+      if (set === undefined) this.routesOfService.set(route.service.id, (set = new Set()))
+      set.add(id)
+    }
+    if (typeof next.result !== 'string') fresh.push(...next.result)
+    return next
   }
-  return list
+
+  private unlink(id: string, route: RouteConfig): void {
+    if (route.service === null) return
+    const set = this.routesOfService.get(route.service.id)
+    set?.delete(id)
+    if (set?.size === 0) this.routesOfService.delete(route.service.id)
+  }
+
+  /** Takes the dead entries out of the index and puts the fresh ones in. */
+  private place(fresh: Entry[], dead: readonly Entry[]): void {
+    if (fresh.length + dead.length <= INSERT_ONE_BY_ONE) {
+      for (const e of dead) this.index.remove(e)
+      for (const e of fresh) this.index.insert(e)
+      return
+    }
+    const gone = new Set(dead)
+    const kept = gone.size === 0 ? this.index.entries() : this.index.entries().filter((e) => !gone.has(e))
+    fresh.sort(byPriority)
+    this.index.reset(merge(kept, fresh))
+  }
+
+  private skipped(): readonly SkippedRoute[] {
+    const source = this.skippedSource
+    if (Array.isArray(source)) return source
+    const out: SkippedRoute[] = []
+    for (const route of (source as ReadonlyMap<string, RouteConfig>).values()) {
+      const result = this.compiled.get(route.id)?.result
+      if (typeof result === 'string') out.push({ routeId: route.id, reason: result })
+    }
+    // Kept until the next change, so reading it twice does not walk the routes twice.
+    this.skippedSource = out
+    return out
+  }
 }
 
 /** Two lists each in priority order → one list in priority order. */

@@ -23,6 +23,7 @@ import {
   type Entry,
   type HeaderRule,
 } from './route-entry.js'
+import { RouterIndex, type RankedEntry } from './router-index.js'
 import type { RouteConfig, ServiceConfig } from './route-types.js'
 import { joinUpstreamPath } from './upstream-path.js'
 import { escapePath, normalizePath } from './uri-path.js'
@@ -80,13 +81,6 @@ export interface Router {
 
 const HTTP_PORT = 80
 const HTTPS_PORT = 443
-const NO_ENTRIES: readonly RankedEntry[] = []
-
-/** An entry and its position in priority order; a small wrapper, so a rebuild copies no entry. */
-interface RankedEntry {
-  readonly entry: Entry
-  readonly rank: number
-}
 
 /**
  * Compile routes and services into a router. Call again on every config change; the previous
@@ -113,28 +107,20 @@ export function buildRouter(
   return routerOf(entries, skipped)
 }
 
-/**
- * The router over compiled entries already in priority order (`byPriority`): what buildRouter
- * returns after compiling and sorting, and what RouterBuilder returns after recompiling only the
- * routes that changed.
- */
+/** The router over compiled entries already in priority order (`byPriority`). */
 export function routerOf(entries: readonly Entry[], skipped: readonly SkippedRoute[]): Router {
-  // Entries reachable only through one of their plain hosts, listed per host, and every other
-  // entry; both lists stay in priority order, and `rank` lets match() merge them.
-  const byHost = new Map<string, RankedEntry[]>()
-  const unpinned: RankedEntry[] = []
-  entries.forEach((entry, rank) => {
-    const ranked: RankedEntry = { entry, rank }
-    if (!entry.hasHosts || entry.hostRules.length > 0) return void unpinned.push(ranked)
-    for (const host of entry.anyPortHosts) {
-      const list = byHost.get(host)
-      if (list === undefined) byHost.set(host, [ranked])
-      else list.push(ranked)
-    }
-  })
+  return routerOver(RouterIndex.of(entries), () => skipped)
+}
 
+/**
+ * The router over an index that may change later (RouterBuilder changes it in place, one route
+ * at a time): each match reads the index as it is then. `skipped` is read when asked.
+ */
+export function routerOver(index: RouterIndex, skipped: () => readonly SkippedRoute[]): Router {
   return {
-    skipped,
+    get skipped() {
+      return skipped()
+    },
     match(req) {
       const path = normalizePath(req.path)
       let hostName: string | null = null
@@ -145,7 +131,9 @@ export function routerOf(entries: readonly Entry[], skipped: readonly SkippedRou
         // No port in Host: the port the request came in on, as Kong's router does.
         hostPort = split.port ?? req.localPort ?? (req.protocol === 'https' ? HTTPS_PORT : HTTP_PORT)
       }
-      const pinned = hostName === null ? NO_ENTRIES : (byHost.get(hostName) ?? NO_ENTRIES)
+      // The entries of the request's host and those that pin none, merged back into priority order.
+      const pinned = hostName === null ? NO_ENTRIES : index.pinnedTo(hostName)
+      const unpinned = index.unpinned
       let p = 0
       let u = 0
       for (;;) {
@@ -161,6 +149,8 @@ export function routerOf(entries: readonly Entry[], skipped: readonly SkippedRou
     },
   }
 }
+
+const NO_ENTRIES: readonly RankedEntry[] = []
 
 function tryEntry(
   entry: Entry,
