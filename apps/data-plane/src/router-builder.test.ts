@@ -8,27 +8,13 @@ import type { Entry } from './route-entry.js'
 import type { RouteConfig, ServiceConfig } from './route-types.js'
 import { RouterBuilder } from './router-builder.js'
 import { buildRouter, type RouteRequest, type Router } from './router.js'
+import { serviceConfig } from './test-fixtures.js'
 
 function makeRandom(seed: number): () => number {
   return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
 }
 
-function service(id: string, over: Partial<ServiceConfig> = {}): ServiceConfig {
-  return {
-    id,
-    name: null,
-    protocol: 'http',
-    host: 'upstream.test',
-    port: 80,
-    path: null,
-    retries: 5,
-    connect_timeout: 60000,
-    write_timeout: 60000,
-    read_timeout: 60000,
-    enabled: true,
-    ...over,
-  }
-}
+const service = (id: string, over: Partial<ServiceConfig> = {}): ServiceConfig => serviceConfig({ id, ...over })
 
 const HOSTS = ['a.test', 'b.test', '*.wild.test', 'c.test:8080']
 const PATHS = ['/', '/api', '/api/v1', '~/api/v\\d+$', '~/re/(?<id>\\d+)', '/other', '~/bad(']

@@ -2,23 +2,9 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { RouteConfig, ServiceConfig } from './route-types.js'
 import { buildRouter, type RouteRequest } from './router.js'
+import { serviceConfig } from './test-fixtures.js'
 
-function service(over: Partial<ServiceConfig> = {}): ServiceConfig {
-  return {
-    id: 's1',
-    name: null,
-    protocol: 'http',
-    host: 'upstream.test',
-    port: 80,
-    path: null,
-    retries: 5,
-    connect_timeout: 60000,
-    write_timeout: 60000,
-    read_timeout: 60000,
-    enabled: true,
-    ...over,
-  }
-}
+const service = serviceConfig
 
 function route(id: string, over: Partial<RouteConfig> = {}): RouteConfig {
   return {

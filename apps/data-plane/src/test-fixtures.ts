@@ -13,6 +13,7 @@ import {
   type Entity,
   type EntityDefinition,
 } from '@switchyard/entities'
+import type { ServiceConfig } from './route-types.js'
 import { emptyEntities, type Snapshot } from '@switchyard/cluster'
 import { createLogger } from '@switchyard/log'
 import { randomUUID } from 'node:crypto'
@@ -84,5 +85,23 @@ export async function startTestProxy(
       await new Promise<void>((resolve) => proxy.server.close(() => resolve()))
       await proxy.close()
     },
+  }
+}
+
+/** A router-level service (the compiled form, not a Kong entity), id `s1` unless given. */
+export function serviceConfig(over: Partial<ServiceConfig> = {}): ServiceConfig {
+  return {
+    id: 's1',
+    name: null,
+    protocol: 'http',
+    host: 'upstream.test',
+    port: 80,
+    path: null,
+    retries: 5,
+    connect_timeout: 60000,
+    write_timeout: 60000,
+    read_timeout: 60000,
+    enabled: true,
+    ...over,
   }
 }
