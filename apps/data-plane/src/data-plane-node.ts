@@ -2,7 +2,7 @@
 // control plane is unreachable), follows commits through the Redis doorbell and the
 // authenticated events endpoint, polls as a fallback, and serves the proxy throughout.
 
-import { ClusterClient, ConfigFollower, NoticeSubscriber, readCacheFile, writeCacheFile } from '@switchyard/cluster'
+import { ClusterClient, ConfigFollower, NoticeSubscriber, readCacheFile, writeCacheFileInSlices } from '@switchyard/cluster'
 import {
   MemoryAiStore,
   MemoryHealthStore,
@@ -35,6 +35,8 @@ export class DataPlaneNode {
   private cpReachable = false
   private timers: NodeJS.Timeout[] = []
   private cacheTimer: NodeJS.Timeout | undefined
+  private cacheWriting = false
+  private cacheDirty = false
   private bootstrapped = false
   readonly nodeId = randomUUID()
   readonly healthStore: HealthStore
@@ -144,11 +146,21 @@ export class DataPlaneNode {
     if (this.cacheTimer) return
     this.cacheTimer = setTimeout(() => {
       this.cacheTimer = undefined
-      try {
-        writeCacheFile(this.config.cacheFile, this.state.snapshot())
-      } catch (err) {
-        this.log.warn({ err }, 'cannot write config cache file')
+      // One write at a time; changes during a write are written after it.
+      if (this.cacheWriting) {
+        this.cacheDirty = true
+        return
       }
+      this.cacheWriting = true
+      writeCacheFileInSlices(this.config.cacheFile, this.state.snapshot())
+        .catch((err: unknown) => this.log.warn({ err }, 'cannot write config cache file'))
+        .finally(() => {
+          this.cacheWriting = false
+          if (this.cacheDirty) {
+            this.cacheDirty = false
+            this.scheduleCacheWrite()
+          }
+        })
     }, CACHE_WRITE_DELAY_MS)
   }
 

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { readCacheFile, writeCacheFile } from './cache-file.js'
+import { readFileSync } from 'node:fs'
+import { readCacheFile, writeCacheFile, writeCacheFileInSlices } from './cache-file.js'
 import { emptyEntities } from './types.js'
 
 test('written owner-only, read back, older files without the newer kinds still load', () => {
@@ -26,6 +27,27 @@ test('written owner-only, read back, older files without the newer kinds still l
     assert.equal(readCacheFile(old), undefined, 'a kind that is not a list is unreadable')
     writeFileSync(old, '{"version":3}')
     assert.equal(readCacheFile(old), undefined)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('written in slices: the same file as written at once, owner-only', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cache-file-'))
+  try {
+    const targets = Array.from({ length: 1234 }, (_, i) => ({ id: `t${i}`, target: `10.0.${i >> 8}.${i & 255}:80`, weight: i, tags: ['a"b', 'ü'] }))
+    for (const snapshot of [
+      { epoch: 'e1', version: 9, entities: { ...emptyEntities(), targets, upstreams: [{ id: 'u', name: 'x' }] } },
+      { version: 0, entities: emptyEntities() },
+    ]) {
+      const once = join(dir, 'once.json')
+      const sliced = join(dir, 'deep', 'sliced.json')
+      writeCacheFile(once, snapshot)
+      await writeCacheFileInSlices(sliced, snapshot)
+      assert.equal(readFileSync(sliced, 'utf8'), readFileSync(once, 'utf8'))
+      assert.equal(statSync(sliced).mode & 0o777, 0o600)
+      assert.deepEqual(readCacheFile(sliced), snapshot)
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
