@@ -46,6 +46,20 @@ export interface ForwardInfo {
   upstreamHost: string
 }
 
+let lastHost = ''
+let lastForwardedHost = ''
+
+/** X-Forwarded-Host: the client's Host without its port; clients repeat the same one. */
+function forwardedHostOf(host: string): string {
+  if (host !== lastHost) {
+    const colon = host.lastIndexOf(':')
+    // Strip a port, but not the inside of a bracketed IPv6 literal.
+    lastForwardedHost = colon > host.lastIndexOf(']') ? host.slice(0, colon) : host
+    lastHost = host
+  }
+  return lastForwardedHost
+}
+
 let lastPort = -1
 let lastPortText = ''
 
@@ -72,10 +86,7 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, info: Forw
   }
   const prior = incoming['x-forwarded-for']
   const xff = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${info.clientIp}` : info.clientIp
-  const host = info.host ?? ''
-  const colon = host.lastIndexOf(':')
-  // Strip a port, but not the inside of a bracketed IPv6 literal.
-  const forwardedHost = colon > host.lastIndexOf(']') ? host.slice(0, colon) : host
+  const forwardedHost = forwardedHostOf(info.host ?? '')
   out.push(
     'host',
     info.upstreamHost,

@@ -148,6 +148,8 @@ class RequestView implements RouteRequest {
   readonly sni: string | undefined
   readonly localPort: number | undefined
   private distinct: Record<string, string[]> | undefined
+  /** Set by `route` once the router has seen this request. */
+  match: RouteMatch | null = null
 
   constructor(
     private readonly req: http.IncomingMessage,
@@ -387,18 +389,21 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     if (target && 'destroy' in target) (target as Duplex).destroy()
   })
 
-  function route(req: http.IncomingMessage): { match: RouteMatch | null; view: RequestView } {
+  /** The request's view with its route match on it (one object, no result pair). */
+  function route(req: http.IncomingMessage): RequestView {
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const view = q === -1 ? new RequestView(req, url, '') : new RequestView(req, url.slice(0, q), url.slice(q + 1))
-    return { match: deps.state.router.match(view), view }
+    view.match = deps.state.router.match(view)
+    return view
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     // Failures are answered here (a try/catch: no rejection handler per request).
     try {
       const started = performance.now()
-      const { match, view } = route(req)
+      const view = route(req)
+      const match = view.match
       const { path, query } = view
       const x = new Exchange(req, res, started, match, deps.onRequestEnd)
       let extraHeaders: Record<string, string> = NO_HEADERS
@@ -590,7 +595,10 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
           const text = heldBody && attemptRun.ended ? Buffer.concat(attemptRun.chunks).toString('utf8') : undefined
           rateLimited = ai.onResponse(upstream, peer, code, response.headers, text)
         }
-        deps.onAttempt?.({ upstream, peer, status: code, ...(rateLimited ? { rateLimited } : {}) })
+        if (deps.onAttempt) {
+          // No spread of a conditional object: the outcome is one literal either way.
+          deps.onAttempt(rateLimited ? { upstream, peer, status: code, rateLimited } : { upstream, peer, status: code })
+        }
         const canRetry = (RETRY_STATUSES.has(code) || rateLimited) && mayRetry && performance.now() < deadline
         if (canRetry) {
           // Drop this answer; the next attempt goes to another target.
@@ -690,7 +698,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
   server.on('upgrade', onUpgrade)
 
   async function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const { match, view } = route(req)
+    const view = route(req)
+    const match = view.match
     const rawQuery = view.query
     const reject = (err: ProxyError) => answerUpgrade(socket, err.status, { message: err.message })
     const refused = checkRequestHead(req, limits.headerLineBytes)
