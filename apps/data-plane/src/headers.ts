@@ -107,20 +107,6 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, info: Forw
   return out
 }
 
-/** Copies upstream response headers for the client, without hop-by-hop ones. */
-export function clientResponseHeaders(
-  upstream: Record<string, string | string[] | undefined>
-): Record<string, string | string[]> {
-  const drop = connectionTokens(upstream['connection'])
-  const out: Record<string, string | string[]> = {}
-  for (const name in upstream) {
-    const value = upstream[name]
-    if (value === undefined || HOP_BY_HOP.has(name) || drop.has(name)) continue
-    out[name] = value
-  }
-  return out
-}
-
 export function isHopByHop(name: string): boolean {
   return HOP_BY_HOP.has(name)
 }
