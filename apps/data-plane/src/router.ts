@@ -231,13 +231,24 @@ function toMatch(
   return {
     route,
     service: entry.service,
-    upstreamPath: escapePath(joinUpstreamPath(entry.servicePath, path, prefix, route)),
+    upstreamPath: upstreamPathOf(entry, path, prefix),
     uriCaptures: found === null ? null : captures(found),
     path,
     prefix,
     upstreamHost: route.preserve_host ? (req.host ?? null) : null,
     httpsRequired: entry.httpsOnly && req.protocol !== 'https',
   }
+}
+
+/** The escaped upstream path, remembered for the entry's last request path and prefix. */
+function upstreamPathOf(entry: Entry, path: string, prefix: string | null): string {
+  const memo = entry.upstreamPath
+  if (memo.path === path && memo.prefix === prefix) return memo.value
+  const value = escapePath(joinUpstreamPath(entry.servicePath, path, prefix, entry.route))
+  memo.path = path
+  memo.prefix = prefix
+  memo.value = value
+  return value
 }
 
 function captures(found: RegExpExecArray): Record<string, string> | null {
