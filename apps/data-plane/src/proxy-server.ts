@@ -14,7 +14,7 @@ import type { EntityJson } from '@switchyard/cluster'
 import type { TLSSocket } from 'node:tls'
 import type { BalancedUpstream, ConfigState } from './config-state.js'
 import { hashValue, type HashRequest } from './hash-input.js'
-import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js'
+import { clientResponseHead, upstreamRequestHeaders } from './headers.js'
 import { PROXY_ERRORS, type ProxyError } from './proxy-errors.js'
 import { RequestEdits } from './request-edits.js'
 import { DEFAULT_PROXY_LIMITS, type ProxyLimits } from './proxy-limits.js'
@@ -148,6 +148,8 @@ class RequestView implements RouteRequest {
   readonly sni: string | undefined
   readonly localPort: number | undefined
   private distinct: Record<string, string[]> | undefined
+  /** Set by `route` once the router has seen this request. */
+  match: RouteMatch | null = null
 
   constructor(
     private readonly req: http.IncomingMessage,
@@ -387,270 +389,279 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     if (target && 'destroy' in target) (target as Duplex).destroy()
   })
 
-  function route(req: http.IncomingMessage): { match: RouteMatch | null; view: RequestView } {
+  /** The request's view with its route match on it (one object, no result pair). */
+  function route(req: http.IncomingMessage): RequestView {
     const url = req.url ?? '/'
     const q = url.indexOf('?')
     const view = q === -1 ? new RequestView(req, url, '') : new RequestView(req, url.slice(0, q), url.slice(q + 1))
-    return { match: deps.state.router.match(view), view }
+    view.match = deps.state.router.match(view)
+    return view
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const started = performance.now()
-    const { match, view } = route(req)
-    const { path, query } = view
-    const x = new Exchange(req, res, started, match, deps.onRequestEnd)
-    let extraHeaders: Record<string, string> = NO_HEADERS
-    if (!match) return sendError(res, PROXY_ERRORS.NO_ROUTE)
-    if (match.httpsRequired) {
-      // Kong answers 426 by default, or redirects with the route's chosen status.
-      const code = match.route.https_redirect_status_code ?? 426
-      if (code === 426) return sendError(res, PROXY_ERRORS.HTTPS_REQUIRED)
-      res.writeHead(code, { location: `https://${req.headers.host ?? ''}${req.url ?? '/'}`, server: SERVER })
-      res.end()
-      return
-    }
-    const service = match.service
-    if (!service) return sendError(res, PROXY_ERRORS.NO_SERVICE)
-    const upstream = deps.state.upstreamByName(service.host)
-    x.upstream = upstream
-    let accessCtx: AccessCtx | undefined
-    if (deps.access) {
-      // Read once, under the body limits, whether a plugin (key_in_body) or the proxy asks first.
-      accessCtx = new AccessCtx(req, match, upstream, query, bodyLimits)
-      const pending = deps.access(accessCtx)
-      // Most requests meet no plugin: no await (and no microtask turn) for a plain answer.
-      const verdict = pending instanceof Promise ? await pending : pending
-      const username = accessCtx.auth?.consumer?.['username']
-      if (typeof username === 'string') x.consumerName = username
-      if (verdict?.headers) extraHeaders = verdict.headers
-      if (verdict?.response) {
-        const r = verdict.response
-        const text = r.body === undefined ? '' : typeof r.body === 'string' ? r.body : JSON.stringify(r.body)
-        res.writeHead(r.status, {
-          'content-type': 'application/json; charset=utf-8',
-          'content-length': Buffer.byteLength(text),
-          server: SERVER,
-          ...extraHeaders,
-          ...r.headers,
-        })
-        res.end(text)
+    // Failures are answered here (a try/catch: no rejection handler per request).
+    try {
+      const started = performance.now()
+      const view = route(req)
+      const match = view.match
+      const { path, query } = view
+      const x = new Exchange(req, res, started, match, deps.onRequestEnd)
+      let extraHeaders: Record<string, string> = NO_HEADERS
+      if (!match) return sendError(res, PROXY_ERRORS.NO_ROUTE)
+      if (match.httpsRequired) {
+        // Kong answers 426 by default, or redirects with the route's chosen status.
+        const code = match.route.https_redirect_status_code ?? 426
+        if (code === 426) return sendError(res, PROXY_ERRORS.HTTPS_REQUIRED)
+        res.writeHead(code, { location: `https://${req.headers.host ?? ''}${req.url ?? '/'}`, server: SERVER })
+        res.end()
         return
       }
-    }
-
-    // Kong buffers request bodies by default (request_buffering), which also makes retries safe.
-    const buffered = match.route.request_buffering !== false
-    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
-    if (hasBody && declaredBodyTooLarge(req, limits.maxBodyBytes)) {
-      return sendError(res, PROXY_ERRORS.PAYLOAD_TOO_LARGE, { connection: 'close' })
-    }
-    // No body at all: nothing to read or stream, and any attempt can be repeated.
-    const edits = accessCtx?.edits
-    const auth = accessCtx?.auth
-    const bodyRead = accessCtx?.bodyRead
-    const read = !hasBody ? null : bodyRead ? await bodyRead : buffered ? await readRequestBody(req, bodyLimits) : undefined
-    if (read === ABORTED) return
-    if (read !== null && read !== undefined && !Buffer.isBuffer(read)) {
-      return sendError(res, read, { connection: 'close' })
-    }
-    let body = read
-    if (edits?.body) body = edits.body
-    x.requestBytes = body?.length ?? Number(req.headers['content-length'] ?? 0)
-    const replayable = body !== undefined || req.headers['content-length'] === '0'
-    const method = req.method ?? 'GET'
-
-    let setCookie: string | undefined
-    let hash: string | undefined
-    if (upstream && upstream.entity.hash_on !== 'none') {
-      const hv = hashValue(upstream.entity, new HashView(view, match.path), {
-        consumerId: idOf(auth?.consumer),
-        credentialId: idOf(auth?.credential),
-        clientIp: req.socket.remoteAddress,
-        uriCaptures: match.uriCaptures,
-        randomId: randomUUID,
-      })
-      if (typeof hv === 'string') hash = hv
-      else if (hv) {
-        hash = hv.value
-        setCookie = hv.setCookie
-      }
-    }
-
-    const retries = Number(service.retries ?? 5)
-    const timeouts = { connectMs: Number(service.connect_timeout), readMs: Number(service.read_timeout) }
-    const writeMs = Number(service.write_timeout)
-    // TLS to the upstream (service protocol https): verification, trust store, client certificate.
-    const tlsOptions = upstreamTls.forService(service, upstream)
-    // Overall deadline for all attempts: one connect plus one read window.
-    const deadline = started + timeouts.connectMs + timeouts.readMs
-    // The client going away (x.gone) ends the running attempt (x.current) and starts no other.
-    const ai = upstream ? deps.ai : undefined
-    const canReplay = replayable && (IDEMPOTENT.has(method) || buffered) && upstream !== undefined
-
-    let handle: Handle | undefined
-    let lastFailure: ProxyError = PROXY_ERRORS.BAD_GATEWAY
-    let attempt = 0
-    while (attempt <= retries) {
-      let peer: Peer | { host: string; port: number }
-      if (upstream) {
-        const picked = upstream.balancer.pick({ hashValue: hash }, handle)
-        if (!picked.ok) {
-          handle?.release()
-          // Every target cooling down or out of budget: say when to come back, as a provider would.
-          const wait = ai?.exhaustedFor(upstream)
-          if (wait !== undefined) {
-            x.status = PROXY_ERRORS.TARGETS_EXHAUSTED.status
-            return sendError(res, PROXY_ERRORS.TARGETS_EXHAUSTED, { ...extraHeaders, 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) })
-          }
-          return sendError(res, attempt === 0 ? PROXY_ERRORS.NO_PEER : lastFailure, extraHeaders)
-        }
-        handle = picked.handle
-        peer = picked.peer
-      } else {
-        peer = { host: service.host, port: Number(service.port) }
-      }
-      let ticket: Ticket | undefined
-      if (ai && upstream && 'id' in peer) {
-        if (ai.needsAdmission(peer)) {
-          ticket = await ai.admit(upstream, peer, body)
-          if (x.gone) {
-            ai.settle(ticket, undefined, false)
-            handle?.release()
-            return
-          }
-          // Over budget: that target sits out until its window rolls; pick again without
-          // spending a retry (the handle has it as tried, so this ends).
-          if (!ticket) continue
-        } else if (ai.wantsUsage(upstream, peer)) ticket = ai.track(upstream, peer, body)
-      }
-      attempt++
-      const mayRetry = attempt <= retries && canReplay
-      const attemptStart = performance.now()
-      const upstreamHost = match.upstreamHost ?? hostHeaderFor(peer, upstream)
-      const pool = tlsOptions
-        ? pools.get(peer.host, peer.port, timeouts, upstreamTls.withServerName(tlsOptions, upstreamHost))
-        : pools.forPeer(peer, timeouts)
-      const forwarded = upstreamRequestHeaders(req.headers, {
-        clientIp: req.socket.remoteAddress ?? '',
-        proto: view.protocol,
-        host: view.host,
-        port: view.protocol === 'https' ? (view.localPort ?? deps.port()) : deps.port(),
-        path,
-        prefix: match.prefix,
-        upstreamHost,
-      })
-      const headers = edits ? edits.applyHeaders(forwarded) : forwarded
-      const upstreamQuery = edits ? edits.applyQuery(query) : query
-      const upstreamPath = upstreamQuery ? `${match.upstreamPath}?${upstreamQuery}` : match.upstreamPath
-      const attemptRun = new UpstreamAttempt()
-      x.current = attemptRun
-      pool.dispatch(
-        {
-          method: method as 'GET',
-          path: upstreamPath,
-          headers,
-          // A fresh stream per attempt: a retry sends the whole body again.
-          body: body === undefined ? req : body === null ? null : upstreamBody(body, writeMs),
-        },
-        attemptRun
-      )
-      let response: AttemptHead
-      try {
-        response = await attemptRun.head
-      } catch (err) {
-        ai?.settle(ticket, undefined, false)
-        if (x.gone) {
-          handle?.release()
+      const service = match.service
+      if (!service) return sendError(res, PROXY_ERRORS.NO_SERVICE)
+      const upstream = deps.state.upstreamByName(service.host)
+      x.upstream = upstream
+      let accessCtx: AccessCtx | undefined
+      if (deps.access) {
+        // Read once, under the body limits, whether a plugin (key_in_body) or the proxy asks first.
+        accessCtx = new AccessCtx(req, match, upstream, query, bodyLimits)
+        const pending = deps.access(accessCtx)
+        // Most requests meet no plugin: no await (and no microtask turn) for a plain answer.
+        const verdict = pending instanceof Promise ? await pending : pending
+        const username = accessCtx.auth?.consumer?.['username']
+        if (typeof username === 'string') x.consumerName = username
+        if (verdict?.headers) extraHeaders = verdict.headers
+        if (verdict?.response) {
+          const r = verdict.response
+          const text = r.body === undefined ? '' : typeof r.body === 'string' ? r.body : JSON.stringify(r.body)
+          res.writeHead(r.status, {
+            'content-type': 'application/json; charset=utf-8',
+            'content-length': Buffer.byteLength(text),
+            server: SERVER,
+            ...extraHeaders,
+            ...r.headers,
+          })
+          res.end(text)
           return
         }
-        const kind = classifyError(err)
-        deps.onAttempt?.({ upstream, peer, failure: kind })
-        lastFailure = kind === 'timeout' ? PROXY_ERRORS.TIMEOUT : PROXY_ERRORS.BAD_GATEWAY
-        // A streamed request body cannot be sent twice.
-        if (!replayable || performance.now() >= deadline) break
-        if (ai && upstream && attempt <= retries) ai.noteFailover(upstream, kind)
-        deps.log.debug({ err, peer: `${peer.host}:${peer.port}`, attempt }, 'upstream attempt failed')
-        continue
       }
-      const upstreamLatencyMs = performance.now() - attemptStart
-      x.upstreamLatencyMs = upstreamLatencyMs
-      handle?.reportTtfb(upstreamLatencyMs)
-      const code = response.status
-      // What the provider says about its limits: a cooldown, a share, and whether to fail over.
-      let heldBody = false
-      let rateLimited = false
-      if (ai && upstream && 'id' in peer) {
-        const length = Number(response.headers['content-length'] ?? 0)
-        if (ai.wantsBody(upstream, code) && length <= ERROR_BODY_CAP) {
-          await attemptRun.waitStart(true, ERROR_BODY_CAP)
-          heldBody = true
+
+      // Kong buffers request bodies by default (request_buffering), which also makes retries safe.
+      const buffered = match.route.request_buffering !== false
+      const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
+      if (hasBody && declaredBodyTooLarge(req, limits.maxBodyBytes)) {
+        return sendError(res, PROXY_ERRORS.PAYLOAD_TOO_LARGE, { connection: 'close' })
+      }
+      // No body at all: nothing to read or stream, and any attempt can be repeated.
+      const edits = accessCtx?.edits
+      const auth = accessCtx?.auth
+      const bodyRead = accessCtx?.bodyRead
+      const read = !hasBody ? null : bodyRead ? await bodyRead : buffered ? await readRequestBody(req, bodyLimits) : undefined
+      if (read === ABORTED) return
+      if (read !== null && read !== undefined && !Buffer.isBuffer(read)) {
+        return sendError(res, read, { connection: 'close' })
+      }
+      let body = read
+      if (edits?.body) body = edits.body
+      x.requestBytes = body?.length ?? Number(req.headers['content-length'] ?? 0)
+      const replayable = body !== undefined || req.headers['content-length'] === '0'
+      const method = req.method ?? 'GET'
+
+      let setCookie: string | undefined
+      let hash: string | undefined
+      if (upstream && upstream.entity.hash_on !== 'none') {
+        const hv = hashValue(upstream.entity, new HashView(view, match.path), {
+          consumerId: idOf(auth?.consumer),
+          credentialId: idOf(auth?.credential),
+          clientIp: req.socket.remoteAddress,
+          uriCaptures: match.uriCaptures,
+          randomId: randomUUID,
+        })
+        if (typeof hv === 'string') hash = hv
+        else if (hv) {
+          hash = hv.value
+          setCookie = hv.setCookie
         }
-        const text = heldBody && attemptRun.ended ? Buffer.concat(attemptRun.chunks).toString('utf8') : undefined
-        rateLimited = ai.onResponse(upstream, peer, code, response.headers, text)
       }
-      deps.onAttempt?.({ upstream, peer, status: code, ...(rateLimited ? { rateLimited } : {}) })
-      const canRetry = (RETRY_STATUSES.has(code) || rateLimited) && mayRetry && performance.now() < deadline
-      if (canRetry) {
-        // Drop this answer; the next attempt goes to another target.
-        ai?.settle(ticket, 0, true)
-        attemptRun.discard()
-        lastFailure = code === 504 ? PROXY_ERRORS.TIMEOUT : PROXY_ERRORS.BAD_GATEWAY
-        continue
-      }
-      // While another target could still take the request, commit to this answer only once
-      // its first byte is here: a stream that dies before it fails over, the client none the wiser.
-      if (!heldBody && mayRetry && performance.now() < deadline) {
-        // A small answer is usually whole by now: no await (and no microtask turn) then.
-        if (!attemptRun.started) await attemptRun.waitStart(false)
-        if (attemptRun.error !== undefined && attemptRun.chunks.length === 0) {
-          ai?.settle(ticket, undefined, true)
+
+      const retries = Number(service.retries ?? 5)
+      const timeouts = { connectMs: Number(service.connect_timeout), readMs: Number(service.read_timeout) }
+      const writeMs = Number(service.write_timeout)
+      // TLS to the upstream (service protocol https): verification, trust store, client certificate.
+      const tlsOptions = upstreamTls.forService(service, upstream)
+      // Overall deadline for all attempts: one connect plus one read window.
+      const deadline = started + timeouts.connectMs + timeouts.readMs
+      // The client going away (x.gone) ends the running attempt (x.current) and starts no other.
+      const ai = upstream ? deps.ai : undefined
+      const canReplay = replayable && (IDEMPOTENT.has(method) || buffered) && upstream !== undefined
+
+      let handle: Handle | undefined
+      let lastFailure: ProxyError = PROXY_ERRORS.BAD_GATEWAY
+      let attempt = 0
+      while (attempt <= retries) {
+        let peer: Peer | { host: string; port: number }
+        if (upstream) {
+          const picked = upstream.balancer.pick({ hashValue: hash }, handle)
+          if (!picked.ok) {
+            handle?.release()
+            // Every target cooling down or out of budget: say when to come back, as a provider would.
+            const wait = ai?.exhaustedFor(upstream)
+            if (wait !== undefined) {
+              x.status = PROXY_ERRORS.TARGETS_EXHAUSTED.status
+              return sendError(res, PROXY_ERRORS.TARGETS_EXHAUSTED, { ...extraHeaders, 'retry-after': String(Math.max(1, Math.ceil(wait / 1000))) })
+            }
+            return sendError(res, attempt === 0 ? PROXY_ERRORS.NO_PEER : lastFailure, extraHeaders)
+          }
+          handle = picked.handle
+          peer = picked.peer
+        } else {
+          peer = { host: service.host, port: Number(service.port) }
+        }
+        let ticket: Ticket | undefined
+        if (ai && upstream && 'id' in peer) {
+          if (ai.needsAdmission(peer)) {
+            ticket = await ai.admit(upstream, peer, body)
+            if (x.gone) {
+              ai.settle(ticket, undefined, false)
+              handle?.release()
+              return
+            }
+            // Over budget: that target sits out until its window rolls; pick again without
+            // spending a retry (the handle has it as tried, so this ends).
+            if (!ticket) continue
+          } else if (ai.wantsUsage(upstream, peer)) ticket = ai.track(upstream, peer, body)
+        }
+        attempt++
+        const mayRetry = attempt <= retries && canReplay
+        const attemptStart = performance.now()
+        const upstreamHost = match.upstreamHost ?? hostHeaderFor(peer, upstream)
+        const pool = tlsOptions
+          ? pools.get(peer.host, peer.port, timeouts, upstreamTls.withServerName(tlsOptions, upstreamHost))
+          : pools.forPeer(peer, timeouts)
+        const forwarded = upstreamRequestHeaders(req.headers, {
+          clientIp: req.socket.remoteAddress ?? '',
+          proto: view.protocol,
+          host: view.host,
+          port: view.protocol === 'https' ? (view.localPort ?? deps.port()) : deps.port(),
+          path,
+          prefix: match.prefix,
+          upstreamHost,
+        })
+        const headers = edits ? edits.applyHeaders(forwarded) : forwarded
+        const upstreamQuery = edits ? edits.applyQuery(query) : query
+        const upstreamPath = upstreamQuery ? `${match.upstreamPath}?${upstreamQuery}` : match.upstreamPath
+        const attemptRun = new UpstreamAttempt()
+        x.current = attemptRun
+        pool.dispatch(
+          {
+            method: method as 'GET',
+            path: upstreamPath,
+            headers,
+            // A fresh stream per attempt: a retry sends the whole body again.
+            body: body === undefined ? req : body === null ? null : upstreamBody(body, writeMs),
+          },
+          attemptRun
+        )
+        let response: AttemptHead
+        try {
+          response = await attemptRun.head
+        } catch (err) {
+          ai?.settle(ticket, undefined, false)
           if (x.gone) {
             handle?.release()
             return
           }
-          deps.onAttempt?.({ upstream, peer, failure: classifyError(attemptRun.error) })
-          if (ai && upstream) ai.noteFailover(upstream, 'stream_error')
-          lastFailure = PROXY_ERRORS.BAD_GATEWAY
+          const kind = classifyError(err)
+          deps.onAttempt?.({ upstream, peer, failure: kind })
+          lastFailure = kind === 'timeout' ? PROXY_ERRORS.TIMEOUT : PROXY_ERRORS.BAD_GATEWAY
+          // A streamed request body cannot be sent twice.
+          if (!replayable || performance.now() >= deadline) break
+          if (ai && upstream && attempt <= retries) ai.noteFailover(upstream, kind)
+          deps.log.debug({ err, peer: `${peer.host}:${peer.port}`, attempt }, 'upstream attempt failed')
           continue
         }
+        const upstreamLatencyMs = performance.now() - attemptStart
+        x.upstreamLatencyMs = upstreamLatencyMs
+        handle?.reportTtfb(upstreamLatencyMs)
+        const code = response.status
+        // What the provider says about its limits: a cooldown, a share, and whether to fail over.
+        let heldBody = false
+        let rateLimited = false
+        if (ai && upstream && 'id' in peer) {
+          const length = Number(response.headers['content-length'] ?? 0)
+          if (ai.wantsBody(upstream, code) && length <= ERROR_BODY_CAP) {
+            await attemptRun.waitStart(true, ERROR_BODY_CAP)
+            heldBody = true
+          }
+          const text = heldBody && attemptRun.ended ? Buffer.concat(attemptRun.chunks).toString('utf8') : undefined
+          rateLimited = ai.onResponse(upstream, peer, code, response.headers, text)
+        }
+        if (deps.onAttempt) {
+          // No spread of a conditional object: the outcome is one literal either way.
+          deps.onAttempt(rateLimited ? { upstream, peer, status: code, rateLimited } : { upstream, peer, status: code })
+        }
+        const canRetry = (RETRY_STATUSES.has(code) || rateLimited) && mayRetry && performance.now() < deadline
+        if (canRetry) {
+          // Drop this answer; the next attempt goes to another target.
+          ai?.settle(ticket, 0, true)
+          attemptRun.discard()
+          lastFailure = code === 504 ? PROXY_ERRORS.TIMEOUT : PROXY_ERRORS.BAD_GATEWAY
+          continue
+        }
+        // While another target could still take the request, commit to this answer only once
+        // its first byte is here: a stream that dies before it fails over, the client none the wiser.
+        if (!heldBody && mayRetry && performance.now() < deadline) {
+          // A small answer is usually whole by now: no await (and no microtask turn) then.
+          if (!attemptRun.started) await attemptRun.waitStart(false)
+          if (attemptRun.error !== undefined && attemptRun.chunks.length === 0) {
+            ai?.settle(ticket, undefined, true)
+            if (x.gone) {
+              handle?.release()
+              return
+            }
+            deps.onAttempt?.({ upstream, peer, failure: classifyError(attemptRun.error) })
+            if (ai && upstream) ai.noteFailover(upstream, 'stream_error')
+            lastFailure = PROXY_ERRORS.BAD_GATEWAY
+            continue
+          }
+        }
+        x.status = code
+        x.source = 'service'
+        // The head as a flat list: no header object to build, copy and delete from.
+        res.writeHead(
+          code,
+          clientResponseHead(response.headers, {
+            plugin: extraHeaders === NO_HEADERS ? undefined : extraHeaders,
+            via: VIA,
+            upstreamLatencyMs,
+            proxyLatencyMs: attemptStart - started,
+            setCookie,
+          })
+        )
+        // Streams (no content-length) get their headers at once, so clients see the start
+        // immediately; a sized response goes out with its first body write.
+        if (response.headers['content-length'] === undefined) res.flushHeaders()
+        let tap = deps.responseTap?.({ match, status: code, headers: response.headers, requestBody: body })
+        // Token budgets and lowest-usage need the usage even where metrics do not tap.
+        if (!tap && ticket) tap = createAiUsageTap(response.headers)
+        const forward = new ResponseForward(res, attemptRun, tap, ai, ticket, handle)
+        x.forward = forward
+        // Whatever was held back (an end may have come after the first chunk) goes out first.
+        attemptRun.commit(forward)
+        return
       }
-      x.status = code
-      x.source = 'service'
-      const outHeaders = clientResponseHeaders(response.headers)
-      if (extraHeaders !== NO_HEADERS) {
-        // Plugin headers replace the upstream's own (names differ only in case on the wire).
-        for (const k of Object.keys(extraHeaders)) delete outHeaders[k.toLowerCase()]
-        Object.assign(outHeaders, extraHeaders)
-      }
-      outHeaders['via'] = VIA
-      outHeaders['x-kong-upstream-latency'] = String(Math.round(upstreamLatencyMs))
-      outHeaders['x-kong-proxy-latency'] = String(Math.round(attemptStart - started))
-      if (setCookie) outHeaders['set-cookie'] = setCookie
-      res.writeHead(code, outHeaders)
-      // Streams (no content-length) get their headers at once, so clients see the start
-      // immediately; a sized response goes out with its first body write.
-      if (response.headers['content-length'] === undefined) res.flushHeaders()
-      let tap = deps.responseTap?.({ match, status: code, headers: response.headers, requestBody: body })
-      // Token budgets and lowest-usage need the usage even where metrics do not tap.
-      if (!tap && ticket) tap = createAiUsageTap(response.headers)
-      const forward = new ResponseForward(res, attemptRun, tap, ai, ticket, handle)
-      x.forward = forward
-      // Whatever was held back (an end may have come after the first chunk) goes out first.
-      attemptRun.commit(forward)
-      return
+      handle?.release()
+      x.status = lastFailure.status
+      sendError(res, lastFailure, extraHeaders)
+    } catch (err) {
+      deps.log.error({ err }, 'proxy request failed')
+      sendError(res, PROXY_ERRORS.INTERNAL)
     }
-    handle?.release()
-    x.status = lastFailure.status
-    sendError(res, lastFailure, extraHeaders)
   }
 
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const refused = checkRequestHead(req, limits.headerLineBytes)
     if (refused) return sendError(res, refused, { connection: 'close' })
-    handle(req, res).catch((err: unknown) => {
-      deps.log.error({ err }, 'proxy request failed')
-      sendError(res, PROXY_ERRORS.INTERNAL)
-    })
+    void handle(req, res)
   }
   const server = http.createServer(serverOptions(limits), onRequest)
 
@@ -687,7 +698,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
   server.on('upgrade', onUpgrade)
 
   async function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const { match, view } = route(req)
+    const view = route(req)
+    const match = view.match
     const rawQuery = view.query
     const reject = (err: ProxyError) => answerUpgrade(socket, err.status, { message: err.message })
     const refused = checkRequestHead(req, limits.headerLineBytes)

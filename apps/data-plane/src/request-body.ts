@@ -4,6 +4,7 @@
 // reads is 408, and a client that goes away mid-body gets nothing forwarded.
 
 import type http from 'node:http'
+import { IdleSweep, type IdleMember } from './idle-sweep.js'
 import { PROXY_ERRORS, type ProxyError } from './proxy-errors.js'
 
 /** True when Content-Length alone already exceeds the limit (0 = unlimited). */
@@ -25,17 +26,27 @@ export interface BodyLimits {
 
 type BodyResult = Buffer | ProxyError | typeof ABORTED
 
+/** One shared sweep per idle timeout (a server has one client_body_timeout). */
+const sweeps = new Map<number, IdleSweep>()
+
+function sweepFor(idleMs: number): IdleSweep {
+  let sweep = sweeps.get(idleMs)
+  if (sweep === undefined) sweeps.set(idleMs, (sweep = new IdleSweep(idleMs)))
+  return sweep
+}
+
 /**
  * One body being read: its listeners are methods of this object bound once, and the idle
- * timer, if any, is one per request and refreshed per chunk (no closure per chunk or request
- * beyond the promise's own).
+ * timeout is a shared sweep's (no timer per request; a chunk is one field write, no closure
+ * per chunk or request beyond the promise's own).
  */
-class BodyReader {
+class BodyReader implements IdleMember {
   readonly result: Promise<BodyResult>
   private resolve!: (r: BodyResult) => void
   private readonly chunks: Buffer[] = []
   private size = 0
-  private timer: NodeJS.Timeout | undefined
+  private readonly sweep: IdleSweep | undefined
+  idleTick = 0
   private readonly onData = this.data.bind(this)
   private readonly onEnd = this.end.bind(this)
   private readonly onError = this.fail.bind(this)
@@ -48,11 +59,15 @@ class BodyReader {
     req.on('data', this.onData)
     req.on('end', this.onEnd)
     req.on('error', this.onError)
-    if (limits.idleMs > 0) this.timer = setTimeout(this.onIdle, limits.idleMs, this)
+    if (limits.idleMs > 0) {
+      this.sweep = sweepFor(limits.idleMs)
+      this.sweep.add(this)
+    }
   }
 
-  private onIdle(this: void, reader: BodyReader): void {
-    reader.finish(PROXY_ERRORS.REQUEST_TIMEOUT)
+  /** The client paused longer than the idle timeout (the sweep already dropped this reader). */
+  expire(): void {
+    this.finish(PROXY_ERRORS.REQUEST_TIMEOUT)
   }
 
   private data(c: Buffer): void {
@@ -63,7 +78,7 @@ class BodyReader {
       return this.finish(PROXY_ERRORS.PAYLOAD_TOO_LARGE)
     }
     this.chunks.push(c)
-    this.timer?.refresh()
+    this.sweep?.touch(this)
   }
 
   private end(): void {
@@ -77,7 +92,7 @@ class BodyReader {
   }
 
   private finish(result: BodyResult): void {
-    if (this.timer) clearTimeout(this.timer)
+    this.sweep?.delete(this)
     this.req.off('data', this.onData)
     this.req.off('end', this.onEnd)
     this.req.off('error', this.onError)

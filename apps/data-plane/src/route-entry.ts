@@ -42,6 +42,16 @@ export type PathRule =
   | { readonly regex: true; readonly pattern: RegExp; readonly literal: string }
 
 /** One routable (route, path) pair with its conditions precompiled. */
+/**
+ * The last upstream path computed for an entry, by request path and stripped prefix: clients
+ * send the same paths again and again, so the join and the escaping run once per new path.
+ */
+export class UpstreamPathMemo {
+  path: string | null = null
+  prefix: string | null = null
+  value = ''
+}
+
 export interface Entry {
   readonly route: RouteConfig
   readonly service: ServiceConfig | null
@@ -66,6 +76,8 @@ export interface Entry {
   readonly prefixLength: number
   readonly createdAt: number
   readonly pathIndex: number
+  /** Written by the router as it matches (see UpstreamPathMemo). */
+  readonly upstreamPath: UpstreamPathMemo
 }
 
 /**
@@ -127,6 +139,7 @@ export function compileRoute(
     regexPriority: path?.regex === true ? route.regex_priority : 0,
     prefixLength: path?.regex === false ? path.prefix.length : 0,
     pathIndex,
+    upstreamPath: new UpstreamPathMemo(),
   }))
 }
 

@@ -117,6 +117,8 @@ export function routerOf(entries: readonly Entry[], skipped: readonly SkippedRou
  * at a time): each match reads the index as it is then. `skipped` is read when asked.
  */
 export function routerOver(index: RouterIndex, skipped: () => readonly SkippedRoute[]): Router {
+  // Host headers as sent, split and lower-cased: clients send the same few again and again.
+  const hosts = new Map<string, { name: string; port: number | null }>()
   return {
     get skipped() {
       return skipped()
@@ -126,7 +128,13 @@ export function routerOver(index: RouterIndex, skipped: () => readonly SkippedRo
       let hostName: string | null = null
       let hostPort = 0
       if (req.host !== undefined) {
-        const split = splitHostPort(req.host.toLowerCase())
+        let split = hosts.get(req.host)
+        if (split === undefined) {
+          // Bounded: a client sending ever new Host values only refills it.
+          if (hosts.size >= HOST_CACHE_SIZE) hosts.clear()
+          split = splitHostPort(req.host.toLowerCase())
+          hosts.set(req.host, split)
+        }
         hostName = split.name
         // No port in Host: the port the request came in on, as Kong's router does.
         hostPort = split.port ?? req.localPort ?? (req.protocol === 'https' ? HTTPS_PORT : HTTP_PORT)
@@ -151,6 +159,8 @@ export function routerOver(index: RouterIndex, skipped: () => readonly SkippedRo
 }
 
 const NO_ENTRIES: readonly RankedEntry[] = []
+/** Distinct Host headers remembered split (see routerOver). */
+const HOST_CACHE_SIZE = 256
 
 function tryEntry(
   entry: Entry,
@@ -221,13 +231,24 @@ function toMatch(
   return {
     route,
     service: entry.service,
-    upstreamPath: escapePath(joinUpstreamPath(entry.servicePath, path, prefix, route)),
+    upstreamPath: upstreamPathOf(entry, path, prefix),
     uriCaptures: found === null ? null : captures(found),
     path,
     prefix,
     upstreamHost: route.preserve_host ? (req.host ?? null) : null,
     httpsRequired: entry.httpsOnly && req.protocol !== 'https',
   }
+}
+
+/** The escaped upstream path, remembered for the entry's last request path and prefix. */
+function upstreamPathOf(entry: Entry, path: string, prefix: string | null): string {
+  const memo = entry.upstreamPath
+  if (memo.path === path && memo.prefix === prefix) return memo.value
+  const value = escapePath(joinUpstreamPath(entry.servicePath, path, prefix, entry.route))
+  memo.path = path
+  memo.prefix = prefix
+  memo.value = value
+  return value
 }
 
 function captures(found: RegExpExecArray): Record<string, string> | null {
