@@ -1,7 +1,7 @@
 // Composes a control plane: database (Postgres or PGlite) with migrations, the store, the
 // Admin API app. Listening is the caller's job, so tests and the gateway share this.
 
-import { connectPglite, connectPostgres, Store, type Database, type OutboxEvent, type PostgresOptions } from '@switchyard/db'
+import { connectPglite, connectPostgres, Store, type CommitWatcher, type Database, type PostgresOptions } from '@switchyard/db'
 import { PLUGIN_SCHEMAS } from '@switchyard/entities'
 import type { AiStateStore, HealthStore } from '@switchyard/health'
 import type { Logger } from '@switchyard/log'
@@ -25,8 +25,8 @@ export interface ControlPlaneOptions {
   log: Logger
   nodeId?: string
   now?: () => number
-  /** Receives every committed batch of changes (cluster publisher, local data plane). */
-  onCommit?: (events: OutboxEvent[]) => void
+  /** Receives every committed batch of changes (cluster publisher, local data plane), with its epoch when known. */
+  onCommit?: CommitWatcher
   extend?: (router: AdminRouter) => void
   /** Admin API token (SWITCHYARD_ADMIN_TOKEN); undefined = open, as in Kong OSS. */
   adminToken?: string | undefined
@@ -60,7 +60,7 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
   const store = new Store(database)
   const nodeId = opts.nodeId ?? randomUUID()
   const counters = new ConnectionCounters()
-  const listeners: ((events: OutboxEvent[]) => void)[] = opts.onCommit ? [opts.onCommit] : []
+  const listeners: CommitWatcher[] = opts.onCommit ? [opts.onCommit] : []
   const stores = [opts.healthStore, opts.aiStore].filter((x) => x !== undefined)
   if (stores.length > 0) {
     // As in Kong, a removed target (or upstream) takes its health state with it, so an address
@@ -80,20 +80,17 @@ export async function createControlPlane(opts: ControlPlaneOptions): Promise<Con
       }
     })
   }
-  const deps: AdminDeps = {
-    store,
-    now: opts.now ?? Date.now,
-    newId: randomUUID,
-    onCommit: (events) => {
-      for (const l of listeners) {
-        try {
-          l(events)
-        } catch (err) {
-          opts.log.error({ err }, 'commit listener failed')
-        }
+  // Every write goes through the store, so every commit reaches the listeners from there.
+  for (const l of listeners) {
+    store.watchCommits((events, epoch) => {
+      try {
+        l(events, epoch)
+      } catch (err) {
+        opts.log.error({ err }, 'commit listener failed')
       }
-    },
+    })
   }
+  const deps: AdminDeps = { store, now: opts.now ?? Date.now, newId: randomUUID }
   const admin = createAdminApp({
     deps,
     log: opts.log,

@@ -53,7 +53,10 @@ const cp = await createControlPlane({
   postgres: config.postgres,
   dataDir: config.dataDir,
   log,
-  onCommit: (events) => publisher?.committed(events),
+  onCommit: (events, epoch) => {
+    tail.add(events, epoch)
+    publisher?.committed(events)
+  },
   configuration: { ...config.configuration, role: config.role },
   role: config.role,
   adminToken: config.adminToken,
@@ -75,7 +78,6 @@ if (config.role === 'control_plane') {
   log.info({ epoch }, 'started a new cluster epoch')
 }
 if (config.role === 'control_plane' && config.clusterListen) {
-  cp.store.watchCommits((events, epoch) => tail.add(events, epoch))
   publisher = new OutboxPublisher(config.redisUrl!, cp.store, log, (head) => tail.sawHead(head.epoch, head.version))
   publisher.start()
   const app = createClusterApp(cp.store, config.clusterToken!, { tls: config.clusterTls, tail })

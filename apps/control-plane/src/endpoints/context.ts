@@ -1,7 +1,7 @@
-// What every endpoint needs: the store, the clock and id source, and a hook that sees each
-// committed batch of changes (the cluster publisher, or the in-process data plane).
+// What every endpoint needs: the store, and the clock and id source. Committed changes reach the
+// cluster publisher or the in-process data plane through the store (Store.watchCommits).
 
-import type { OutboxEvent, Store } from '@switchyard/db'
+import type { Store } from '@switchyard/db'
 import type { WriteContext } from '@switchyard/entities'
 
 export interface AdminDeps {
@@ -9,8 +9,6 @@ export interface AdminDeps {
   /** Current time in ms. */
   now(): number
   newId(): string
-  /** Called after each commit with its events, in version order. */
-  onCommit(events: OutboxEvent[]): void
 }
 
 export function writeContext(deps: AdminDeps): WriteContext {

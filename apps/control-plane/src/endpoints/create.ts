@@ -18,13 +18,12 @@ export async function createEntity(
   if (fkErr) fail(fkErr)
   const prepared = prepareCreate(dao.def, input, writeContext(deps))
   if (!prepared.ok) fail(prepared.error)
-  const { result, events } = await deps.store.write(async (tx) => {
+  const { result } = await deps.store.write(async (tx) => {
     await purgeExpired(tx, dao, deps.now())
     const row = await dao.insert(tx.q, prepared.entity)
     await tx.record(dao.def.name as EntityName, 'upsert', row)
     await hooks.afterWrite?.(tx, row, { prepared: prepared.entity, input, op: 'insert' })
     return row
   })
-  deps.onCommit(events)
   return presented(deps, hooks, result)
 }

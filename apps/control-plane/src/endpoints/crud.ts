@@ -142,14 +142,13 @@ export async function patchEntity(
   if (fkErr) fail(fkErr)
   const prepared = prepareUpdate(dao.def, stored, input, writeContext(deps))
   if (!prepared.ok) fail(prepared.error)
-  const { result, events } = await deps.store.write(async (tx) => {
+  const { result } = await deps.store.write(async (tx) => {
     const row = await dao.update(tx.q, String(stored['id']), prepared.entity)
     if (!row) fail({ code: 6, name: 'not found', message: 'entity disappeared during update' })
     await tx.record(entityName(dao), 'upsert', row)
     await hooks.afterWrite?.(tx, row, { prepared: prepared.entity, input, op: 'update' })
     return row
   })
-  deps.onCommit(events)
   return presented(deps, hooks, result)
 }
 
@@ -169,7 +168,7 @@ export async function upsertEntity(
   // key columns out): an id in the body of a PUT to an existing entity is ignored. Changing it
   // would orphan the entity's plugins and targets (a foreign key error, 500).
   if (stored) prepared.entity['id'] = stored['id']
-  const { result, events } = await deps.store.write(async (tx) => {
+  const { result } = await deps.store.write(async (tx) => {
     await purgeExpired(tx, dao, deps.now())
     // A stored row that expired just now was purged, or it was deleted since it was looked up:
     // the replace becomes an insert (a PUT creates what is absent).
@@ -179,7 +178,6 @@ export async function upsertEntity(
     await hooks.afterWrite?.(tx, row!, { prepared: prepared.entity, input, op: 'upsert' })
     return row!
   })
-  deps.onCommit(events)
   return presented(deps, hooks, result)
 }
 
@@ -189,12 +187,11 @@ export async function deleteEntity(
   stored: Entity,
   hooks: EntityHooks = {}
 ): Promise<void> {
-  const { events } = await deps.store.write(async (tx) => {
+  await deps.store.write(async (tx) => {
     await hooks.beforeDelete?.(tx, stored)
     const row = await dao.delete(tx.q, String(stored['id']))
     if (row) await tx.record(entityName(dao), 'delete', row)
   })
-  deps.onCommit(events)
 }
 
 export function entityHandlers(
