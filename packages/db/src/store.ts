@@ -163,19 +163,13 @@ export class Store {
         },
       }
       let result: T
-      try {
-        result = await fn(tx)
-      } catch (err) {
-        await client.query('rollback').catch(() => {
-          broken = true
-        })
-        throw err
-      }
       let committed: unknown
       try {
+        result = await fn(tx)
         committed = await client.query(outboxCommitText(client, events))
       } catch (err) {
-        // A statement before COMMIT failed (the transaction is aborted) or the connection did.
+        // The write failed, a statement before COMMIT did (the transaction is aborted), or the
+        // connection did.
         await client.query('rollback').catch(() => {
           broken = true
         })
