@@ -89,22 +89,22 @@ export function mountTargets(router: AdminRouter, deps: AdminDeps): void {
       if (!input) return
       input['upstream'] = { id: upstream['id'] }
       // Creating is the common case, so it is tried first; the unique (upstream, target) key
-      // tells when the target exists, without a lookup on every create.
-      const patchInput = structuredClone(input)
+      // tells when the target exists, without a lookup on every create. (createEntity leaves
+      // `input` as it was: prepareCreate works on a copy.)
       try {
         sendJson(ctx.res, 201, await createEntity(deps, targets, input))
         return
       } catch (err) {
         if (!(err instanceof DaoError && err.kong.code === 5 && Object.hasOwn(err.kong.fields ?? {}, 'target'))) throw err
       }
-      const normal = typeof patchInput['target'] === 'string' ? normalizeTarget(patchInput['target']) : undefined
+      const normal = typeof input['target'] === 'string' ? normalizeTarget(input['target']) : undefined
       const existing = normal
         ? await targets.findBy(store.q, 'target', normal, { field: 'upstream', id: String(upstream['id']) })
         : undefined
       // Extension: update in place (weight, backup, tags); Kong 3.x would answer 409. Gone
       // again since the insert failed: create it after all.
-      if (existing) sendJson(ctx.res, 200, await patchEntity(deps, targets, existing, patchInput))
-      else sendJson(ctx.res, 201, await createEntity(deps, targets, patchInput))
+      if (existing) sendJson(ctx.res, 200, await patchEntity(deps, targets, existing, input))
+      else sendJson(ctx.res, 201, await createEntity(deps, targets, input))
     },
   })
 
