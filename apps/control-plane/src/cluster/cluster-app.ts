@@ -9,7 +9,8 @@ import type { Store } from '@switchyard/db'
 import type { TLSSocket } from 'node:tls'
 import express, { type Express, type NextFunction, type Request, type Response } from 'express'
 import { timingSafeEqual } from 'node:crypto'
-import { FreshRead, OutboxTail } from './outbox-tail.js'
+import { FreshRead } from './fresh-read.js'
+import { OutboxTail } from './outbox-tail.js'
 import { SnapshotCache, StatusCache, snapshotCacheFor } from './snapshot-cache.js'
 
 export { SnapshotCache, StatusCache }

@@ -1,7 +1,7 @@
 import type { OutboxEvent } from '@switchyard/db'
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { FreshRead, OutboxTail } from './outbox-tail.js'
+import { OutboxTail } from './outbox-tail.js'
 
 const ev = (version: number): OutboxEvent => ({ version, entity: 'targets', op: 'upsert', id: `id-${version}`, payload: { weight: version } })
 const versions = (events: OutboxEvent[] | undefined) => events?.map((e) => e.version)
@@ -64,31 +64,4 @@ test('the oldest versions are dropped beyond the size kept', () => {
   assert.equal(tail.size, 3)
   assert.equal(tail.range('e1', 0, 5, 10), undefined, 'versions 1 and 2 were dropped')
   assert.deepEqual(versions(tail.range('e1', 2, 5, 10)), [3, 4, 5])
-})
-
-test('FreshRead: requests during a read share the next read, never the one already running', async () => {
-  let reads = 0
-  const gates: Array<(n: number) => void> = []
-  const fresh = new FreshRead(
-    () =>
-      new Promise<number>((resolve) => {
-        reads++
-        gates.push(resolve)
-      })
-  )
-  const first = fresh.get()
-  const second = fresh.get()
-  const third = fresh.get()
-  assert.equal(reads, 1, 'the later requests wait for the running read to end')
-  gates[0]!(1)
-  assert.equal(await first, 1)
-  await new Promise((r) => setImmediate(r))
-  assert.equal(reads, 2, 'one more read for both waiting requests')
-  gates[1]!(2)
-  assert.equal(await second, 2)
-  assert.equal(await third, 2)
-  // A failed read fails its own requests only.
-  const failing = new FreshRead(() => Promise.reject(new Error('down')))
-  await assert.rejects(failing.get(), /down/)
-  await assert.rejects(failing.get(), /down/)
 })

@@ -54,14 +54,7 @@ export class OutboxTail {
       this.reset(epoch)
       return undefined
     }
-    const end = Math.min(latest, after + limit)
-    const out: OutboxEvent[] = []
-    for (let v = after + 1; v <= end; v++) {
-      const e = this.events.get(v)
-      if (!e) return undefined
-      out.push(e)
-    }
-    return out
+    return this.held(after, Math.min(latest, after + limit), limit)
   }
 
   /** The database's head as read elsewhere (events endpoint, heartbeat): newer versions exist. */
@@ -77,13 +70,19 @@ export class OutboxTail {
    */
   newest(after: number, limit: number): { epoch: string; latest: number; events: OutboxEvent[] } | undefined {
     if (this.epoch === undefined || after >= this.known) return undefined
+    const events = this.held(after, this.known, limit)
+    return events && { epoch: this.epoch, latest: this.known, events }
+  }
+
+  /** The first `limit` events after `after` when every version through `through` is held. */
+  private held(after: number, through: number, limit: number): OutboxEvent[] | undefined {
     const out: OutboxEvent[] = []
-    for (let v = after + 1; v <= this.known; v++) {
+    for (let v = after + 1; v <= through; v++) {
       const e = this.events.get(v)
       if (!e) return undefined
       if (out.length < limit) out.push(e)
     }
-    return { epoch: this.epoch, latest: this.known, events: out }
+    return out
   }
 
   get size(): number {
@@ -95,41 +94,5 @@ export class OutboxTail {
     this.events.clear()
     this.low = Number.POSITIVE_INFINITY
     this.known = 0
-  }
-}
-
-/**
- * One outbox bounds query shared by every request that arrived before it was sent: a request
- * that comes while a query runs waits for the next one, so what it is told exists is never older
- * than the request (a data plane asking after a notice sees at least that notice's version).
- */
-export class FreshRead<T> {
-  private running: Promise<T> | undefined
-  private queued: Promise<T> | undefined
-
-  constructor(private readonly read: () => Promise<T>) {}
-
-  get(): Promise<T> {
-    if (!this.running) return this.start()
-    this.queued ??= this.running
-      .then(
-        () => undefined,
-        () => undefined
-      )
-      .then(() => {
-        this.queued = undefined
-        return this.start()
-      })
-    return this.queued
-  }
-
-  private start(): Promise<T> {
-    const p = this.read()
-    this.running = p
-    const clear = () => {
-      if (this.running === p) this.running = undefined
-    }
-    p.then(clear, clear)
-    return p
   }
 }
