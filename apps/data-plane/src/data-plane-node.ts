@@ -2,7 +2,7 @@
 // control plane is unreachable), follows commits through the Redis doorbell and the
 // authenticated events endpoint, polls as a fallback, and serves the proxy throughout.
 
-import { ClusterClient, ConfigFollower, NoticeSubscriber, readCacheFile, writeCacheFileInSlices } from '@switchyard/cluster'
+import { ClusterClient, ConfigFollower, NoticeSubscriber, readCacheFile, writeCacheFile } from '@switchyard/cluster'
 import {
   MemoryAiStore,
   MemoryHealthStore,
@@ -152,7 +152,7 @@ export class DataPlaneNode {
         return
       }
       this.cacheWriting = true
-      writeCacheFileInSlices(this.config.cacheFile, this.state.snapshot())
+      writeCacheFile(this.config.cacheFile, this.state.snapshot())
         .catch((err: unknown) => this.log.warn({ err }, 'cannot write config cache file'))
         .finally(() => {
           this.cacheWriting = false

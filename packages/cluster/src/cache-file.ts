@@ -1,31 +1,24 @@
 // The data plane's last applied configuration on disk, so it can boot and serve while the
 // control plane is unreachable. Written atomically (temp file + rename).
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { ENTITY_KINDS, type Snapshot } from './types.js'
 
-/** Entities serialised per turn of the event loop by writeCacheFileInSlices. */
+/** Entities serialised per turn of the event loop by writeCacheFile. */
 const SLICE = 250
 
-export function writeCacheFile(path: string, snapshot: Snapshot): void {
-  mkdirSync(dirname(path), { recursive: true })
-  const tmp = `${path}.${process.pid}.tmp`
-  // Owner-only: the snapshot holds the certificates' private keys.
-  writeFileSync(tmp, JSON.stringify(snapshot), { mode: 0o600 })
-  renameSync(tmp, path)
-}
-
 /**
- * The same file as writeCacheFile, without holding the event loop: a 10,000-target snapshot is
+ * Writes `JSON.stringify(snapshot)` without holding the event loop: a 10,000-target snapshot is
  * several MB of JSON, and serialising and writing it in one go stalled proxying (and streams)
  * for tens of milliseconds after every config change. The entities are serialised a slice per
- * turn and the file written asynchronously. The snapshot's entity objects must not change while
- * this runs (the data plane replaces entities, never edits them).
+ * turn and the file written asynchronously. Owner-only: the snapshot holds the certificates'
+ * private keys. The snapshot's entity objects must not change while this runs (the data plane
+ * replaces entities, never edits them).
  */
-export async function writeCacheFileInSlices(path: string, snapshot: Snapshot): Promise<void> {
+export async function writeCacheFile(path: string, snapshot: Snapshot): Promise<void> {
   const kinds: string[] = []
   for (const kind of ENTITY_KINDS) {
     const list = snapshot.entities[kind] ?? []

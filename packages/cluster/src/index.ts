@@ -10,7 +10,7 @@ export { ConfigFollower, isConfigEvent, type EventsPage, type FollowerSource, ty
 export { ClusterClient } from './cluster-client.js'
 export { sentinelOptions, redactRedisUrl } from './redis-url.js'
 export { CLUSTER_SERVER_NAME, isClusterPeer, isOn, loadClusterTls, type ClusterTls } from './cluster-tls.js'
-export { readCacheFile, writeCacheFile, writeCacheFileInSlices } from './cache-file.js'
+export { readCacheFile, writeCacheFile } from './cache-file.js'
 export {
   RedisRateCounters,
   CounterStoreUnavailableError,
