@@ -3,7 +3,29 @@
 // plain keep-alive HTTP client for proxy requests.
 
 import http from 'node:http'
-import { sleep, waitFor, type AdminClient, type UpstreamServer } from '@switchyard/test-kit'
+import { join } from 'node:path'
+import { DataPlaneProcess, sleep, waitFor, type AdminClient, type UpstreamServer } from '@switchyard/test-kit'
+
+/** `count` data-plane processes named `<prefix>/dp1`…, following one control plane, each with its cache file under `dir`. */
+export async function startDataPlanes(
+  prefix: string,
+  count: number,
+  opts: { controlPlane: string; redisUrl: string; token: string; dir: string }
+): Promise<DataPlaneProcess[]> {
+  const dps: DataPlaneProcess[] = []
+  for (let i = 1; i <= count; i++) {
+    dps.push(
+      await DataPlaneProcess.start({
+        name: `${prefix}/dp${i}`,
+        controlPlane: opts.controlPlane,
+        redisUrl: opts.redisUrl,
+        token: opts.token,
+        cacheFile: join(opts.dir, `dp${i}`, 'cache.json'),
+      })
+    )
+  }
+  return dps
+}
 
 /** An upstream with the given servers as targets, a service pointing at it and a route. */
 export async function proxiedRoute(

@@ -23,7 +23,7 @@ import {
   spawnNode,
   waitFor,
 } from '@switchyard/test-kit'
-import { UpstreamWriter, stopBackgroundWork } from './fixtures.js'
+import { UpstreamWriter, startDataPlanes, stopBackgroundWork } from './fixtures.js'
 
 const PG_TIMEOUT_MS = 1000
 /** A fault answer may take the pool's connect timeout plus the query timeout, and some slack. */
@@ -53,17 +53,7 @@ before(async () => {
   ;[pg, redis] = await Promise.all([PostgresServer.start({ ssl: true }), RedisServerProcess.start()])
   dbUrl = await pg.createDatabase('switchyard')
   cp = await ControlPlaneProcess.start({ name: 'pg-link/cp', databaseUrl: dbUrl, redisUrl: redis.url, token, env: tlsEnv() })
-  for (let i = 1; i <= 2; i++) {
-    dps.push(
-      await DataPlaneProcess.start({
-        name: `pg-link/dp${i}`,
-        controlPlane: cp.clusterAddress,
-        redisUrl: redis.url,
-        token,
-        cacheFile: join(dir, `dp${i}`, 'cache.json'),
-      })
-    )
-  }
+  dps.push(...(await startDataPlanes('pg-link', 2, { controlPlane: cp.clusterAddress, redisUrl: redis.url, token, dir })))
 })
 after(async () => {
   await stopBackgroundWork()

@@ -20,7 +20,7 @@ import {
   waitFor,
   type TestDatabase,
 } from '@switchyard/test-kit'
-import { UpstreamWriter, stopBackgroundWork } from './fixtures.js'
+import { UpstreamWriter, startDataPlanes, stopBackgroundWork } from './fixtures.js'
 
 let redis: RedisSentinelSetup
 let db: TestDatabase
@@ -32,17 +32,7 @@ const dir = mkdtempSync(join(tmpdir(), 'switchyard-sentinel-cluster-'))
 before(async () => {
   ;[redis, db] = await Promise.all([RedisSentinelSetup.start(), createTestDatabase()])
   cp = await ControlPlaneProcess.start({ name: 'sentinel/cp', databaseUrl: db.url, redisUrl: redis.url, token })
-  for (let i = 1; i <= 3; i++) {
-    dps.push(
-      await DataPlaneProcess.start({
-        name: `sentinel/dp${i}`,
-        controlPlane: cp.clusterAddress,
-        redisUrl: redis.url,
-        token,
-        cacheFile: join(dir, `dp${i}`, 'cache.json'),
-      })
-    )
-  }
+  dps.push(...(await startDataPlanes('sentinel', 3, { controlPlane: cp.clusterAddress, redisUrl: redis.url, token, dir })))
 })
 after(async () => {
   await stopBackgroundWork()
