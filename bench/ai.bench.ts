@@ -15,6 +15,7 @@
 
 import { TestCluster, sleep, startFakeProvider, type FakeProvider } from '@switchyard/test-kit'
 import http from 'node:http'
+import { startOpenLoop } from './lib/open-loop.ts'
 
 const DURATION_MS = Number(process.env['BENCH_AI_DURATION_MS'] ?? 60_000)
 const WINDOW_MS = Number(process.env['BENCH_AI_WINDOW_MS'] ?? 10_000)
@@ -62,38 +63,16 @@ async function load(path: string): Promise<{ answers: Answer[]; skipped: number 
   const dps = cluster.dataPlanes
   const agents = dps.map(() => new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT }))
   const answers: Answer[] = []
-  const pending = new Set<Promise<void>>()
-  let sent = 0
-  let skipped = 0
-  let inFlight = 0
-  const started = performance.now()
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const elapsed = performance.now() - started
-      if (elapsed >= DURATION_MS) {
-        clearInterval(timer)
-        resolve()
-        return
-      }
-      const due = Math.floor((elapsed * RATE) / 1000)
-      while (sent + skipped < due) {
-        if (inFlight >= MAX_IN_FLIGHT) {
-          skipped++
-          continue
-        }
-        const i = (sent + skipped) % dps.length
-        sent++
-        inFlight++
-        const p = post(agents[i]!, `${dps[i]!.proxyUrl}${path}`).then((a) => {
-          inFlight--
-          answers.push({ at: Date.now(), ...a })
-        })
-        pending.add(p)
-        void p.finally(() => pending.delete(p))
-      }
-    }, 2)
+  const loop = startOpenLoop({
+    rate: RATE,
+    maxInFlight: MAX_IN_FLIGHT,
+    targets: dps.length,
+    tickMs: 2,
+    send: (i) => post(agents[i]!, `${dps[i]!.proxyUrl}${path}`),
+    onAnswer: (_i, a) => answers.push({ at: Date.now(), ...a }),
   })
-  await Promise.all(pending)
+  await new Promise((r) => setTimeout(r, DURATION_MS))
+  const { skipped } = await loop.stop()
   for (const a of agents) a.destroy()
   return { answers, skipped }
 }

@@ -26,6 +26,7 @@ import {
 } from '@switchyard/test-kit'
 import http from 'node:http'
 import { join } from 'node:path'
+import { startOpenLoop } from './lib/open-loop.ts'
 
 const RATE = Number(process.env['BENCH_RATE'] ?? 300)
 const N = Number(process.env['BENCH_THRESHOLD'] ?? 5)
@@ -96,39 +97,19 @@ async function victimServer(name: string): Promise<Victim> {
 function startLoad(dps: DataPlaneProcess[], path: string) {
   const agents = dps.map(() => new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT }))
   const answers: { at: number; dp: number; status: number }[] = []
-  let sent = 0
-  let skipped = 0
-  let inFlight = 0
-  let running = true
-  const started = performance.now()
-  const pending = new Set<Promise<void>>()
-  const timer = setInterval(() => {
-    if (!running) return
-    const due = Math.floor(((performance.now() - started) * RATE) / 1000)
-    while (sent + skipped < due) {
-      if (inFlight >= MAX_IN_FLIGHT) {
-        skipped++
-        continue
-      }
-      const i = (sent + skipped) % dps.length
-      sent++
-      inFlight++
-      const p = get(agents[i]!, `${dps[i]!.proxyUrl}${path}`).then((status) => {
-        inFlight--
-        answers.push({ at: performance.now(), dp: i, status })
-      })
-      pending.add(p)
-      void p.finally(() => pending.delete(p))
-    }
-  }, 1)
+  const loop = startOpenLoop({
+    rate: RATE,
+    maxInFlight: MAX_IN_FLIGHT,
+    targets: dps.length,
+    send: (i) => get(agents[i]!, `${dps[i]!.proxyUrl}${path}`),
+    onAnswer: (i, status) => answers.push({ at: performance.now(), dp: i, status }),
+  })
   return {
     answers,
     async stop() {
-      running = false
-      clearInterval(timer)
-      await Promise.all(pending)
+      const counts = await loop.stop()
       for (const a of agents) a.destroy()
-      return { sent, skipped }
+      return counts
     },
   }
 }
