@@ -64,8 +64,7 @@ export class EntityDao {
   }
 
   private column(name: string): PgColumn {
-    const field = this.def.fields[name]
-    const col = this.columns[field?.type === 'foreign' ? `${name}_id` : name]
+    const col = this.columns[this.columnName(name)]
     if (!col) throw new Error(`${this.def.name} has no column for ${name}`)
     return col
   }
