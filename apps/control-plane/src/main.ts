@@ -39,8 +39,8 @@ if (config.role === 'control_plane') {
 }
 
 let publisher: OutboxPublisher | undefined
-/** The newest outbox events, served to data planes from memory (cluster/outbox-tail.ts). */
-const tail = new OutboxTail()
+/** The newest outbox events, served to data planes from memory (cluster/outbox-tail.ts); only with a cluster listener. */
+const tail = config.role === 'control_plane' && config.clusterListen ? new OutboxTail() : undefined
 // In a cluster the health state every data plane follows lives in Redis.
 const healthStore =
   config.role === 'control_plane' ? new RedisHealthStore({ url: config.redisUrl! }) : new MemoryHealthStore()
@@ -54,7 +54,7 @@ const cp = await createControlPlane({
   dataDir: config.dataDir,
   log,
   onCommit: (events, epoch) => {
-    tail.add(events, epoch)
+    tail?.add(events, epoch)
     publisher?.committed(events)
   },
   configuration: { ...config.configuration, role: config.role },
@@ -77,7 +77,7 @@ if (config.role === 'control_plane') {
   const epoch = await cp.store.rotateEpoch()
   log.info({ epoch }, 'started a new cluster epoch')
 }
-if (config.role === 'control_plane' && config.clusterListen) {
+if (config.role === 'control_plane' && config.clusterListen && tail) {
   publisher = new OutboxPublisher(config.redisUrl!, cp.store, log, (head) => tail.sawHead(head.epoch, head.version))
   publisher.start()
   const app = createClusterApp(cp.store, config.clusterToken!, { tls: config.clusterTls, tail })
