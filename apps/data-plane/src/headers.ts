@@ -72,7 +72,7 @@ function portText(port: number): string {
   return lastPortText
 }
 
-/** Builds the upstream request headers as a flat [name, value, …] list for undici. */
+/** Builds the upstream request headers as a flat [name, value, …] list for the upstream request. */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, info: ForwardInfo): string[] {
   const drop = connectionTokens(incoming.connection)
   const out: string[] = []

@@ -1,6 +1,7 @@
 // createProxyServer(deps): the data plane's HTTP server. A request does one route lookup and
-// one balancer pick per attempt; bodies stream both ways through undici (responses are never
-// buffered, so SSE chunks reach the client as they arrive). Retries go to targets not yet
+// one balancer pick per attempt; bodies stream both ways through the proxy's own keep-alive
+// HTTP/1.1 client, OriginPool (responses are never buffered, so SSE chunks reach the client
+// as they arrive). Retries go to targets not yet
 // tried, on connect errors and timeouts, and on 502/503/504 while nothing has reached the
 // client and the request body can be replayed. WebSocket upgrades go through http-proxy.
 
@@ -553,7 +554,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
         x.current = attemptRun
         pool.dispatch(
           {
-            method: method as 'GET',
+            method,
             path: upstreamPath,
             headers,
             // A fresh stream per attempt: a retry sends the whole body again.

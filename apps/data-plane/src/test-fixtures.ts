@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { ConfigState } from './config-state.js'
 import { createProxyServer, type ProxyDeps, type ProxyServer } from './proxy-server.js'
+import type { UpstreamHandler, UpstreamRequest } from './upstream-connection.js'
 
 /** A valid entity of any kind through the Admin API's write pipeline; clock and ids may be fixed. */
 export function makeEntity(
@@ -104,4 +105,26 @@ export function serviceConfig(over: Partial<ServiceConfig> = {}): ServiceConfig 
     enabled: true,
     ...over,
   }
+}
+
+/** One request through an OriginPool, the whole response collected (or the error it failed with). */
+export function exchange(
+  pool: { dispatch(req: UpstreamRequest, handler: UpstreamHandler): void },
+  req: Partial<UpstreamRequest> & { path: string }
+): Promise<{ status: number; headers: Record<string, string | string[]>; body: string }> {
+  return new Promise((resolve, reject) => {
+    let status = 0
+    let headers: Record<string, string | string[]> = {}
+    const chunks: Buffer[] = []
+    pool.dispatch(
+      { method: 'GET', headers: ['host', 'test'], body: null, ...req },
+      {
+        onConnect: () => {},
+        onHeaders: (s, h) => ((status = s), (headers = h), true),
+        onData: (c) => (chunks.push(c), true),
+        onComplete: () => resolve({ status, headers, body: Buffer.concat(chunks).toString() }),
+        onError: reject,
+      }
+    )
+  })
 }

@@ -2,8 +2,6 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { UpstreamAttempt, type AttemptSink } from './upstream-attempt.js'
 
-const raw = (...pairs: string[]) => pairs.map((p) => Buffer.from(p, 'latin1'))
-
 function recordingSink(accept = true): AttemptSink & { got: string[]; ended: boolean; err: unknown } {
   const s = {
     got: [] as string[],
@@ -16,11 +14,11 @@ function recordingSink(accept = true): AttemptSink & { got: string[]; ended: boo
   return s
 }
 
-test('the head resolves with lower-case headers; 1xx answers are skipped', async () => {
+test('the head resolves with the response headers; 1xx answers are skipped', async () => {
   const a = new UpstreamAttempt()
   a.onConnect(() => {})
-  a.onHeaders(100, [], () => {})
-  a.onHeaders(200, raw('Content-Type', 'text/plain', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2'), () => {})
+  a.onHeaders(100, {}, () => {})
+  a.onHeaders(200, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] }, () => {})
   const head = await a.head
   assert.equal(head.status, 200)
   assert.deepEqual(head.headers, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] })
@@ -34,7 +32,7 @@ test('an error before the head rejects it', async () => {
 
 test('waitStart resolves at the first chunk; what came before the commit goes out first', async () => {
   const a = new UpstreamAttempt()
-  a.onHeaders(200, [], () => {})
+  a.onHeaders(200, {}, () => {})
   const waiting = a.waitStart(false)
   assert.equal(a.onData(Buffer.from('one')), true)
   await waiting
@@ -49,7 +47,7 @@ test('waitStart resolves at the first chunk; what came before the commit goes ou
 
 test('an end or error before the commit is delivered by the commit', () => {
   const ended = new UpstreamAttempt()
-  ended.onHeaders(200, [], () => {})
+  ended.onHeaders(200, {}, () => {})
   ended.onData(Buffer.from('all'))
   ended.onComplete()
   const s1 = recordingSink()
@@ -58,7 +56,7 @@ test('an end or error before the commit is delivered by the commit', () => {
   assert.equal(s1.ended, true)
 
   const failed = new UpstreamAttempt()
-  failed.onHeaders(200, [], () => {})
+  failed.onHeaders(200, {}, () => {})
   failed.onError(new Error('reset'))
   assert.equal(failed.error instanceof Error, true)
   const s2 = recordingSink()
@@ -69,7 +67,7 @@ test('an end or error before the commit is delivered by the commit', () => {
 test('untilEnd waits for the whole small body and pauses past the cap', async () => {
   const a = new UpstreamAttempt()
   let resumed = 0
-  a.onHeaders(429, [], () => resumed++)
+  a.onHeaders(429, {}, () => resumed++)
   let done = false
   const waiting = a.waitStart(true, 4).then(() => (done = true))
   a.onData(Buffer.from('ab'))
@@ -81,10 +79,10 @@ test('untilEnd waits for the whole small body and pauses past the cap', async ()
   assert.equal(resumed, 1, 'the commit resumes a paused upstream')
 })
 
-test('a sink that is full pauses the upstream until resume; discard drains; abort reaches undici', () => {
+test('a sink that is full pauses the upstream until resume; discard drains; abort reaches the connection', () => {
   const a = new UpstreamAttempt()
   let resumed = 0
-  a.onHeaders(200, [], () => resumed++)
+  a.onHeaders(200, {}, () => resumed++)
   const sink = recordingSink(false)
   a.commit(sink)
   assert.equal(a.onData(Buffer.from('x')), false)
@@ -92,7 +90,7 @@ test('a sink that is full pauses the upstream until resume; discard drains; abor
   assert.equal(resumed, 1)
 
   const d = new UpstreamAttempt()
-  d.onHeaders(502, [], () => {})
+  d.onHeaders(502, {}, () => {})
   d.discard()
   assert.equal(d.onData(Buffer.alloc(100_000)), true)
 

@@ -1,15 +1,16 @@
-// One attempt to the upstream as an undici `dispatch` handler: the lowest-level API undici has,
-// with no Readable, promise or parsed-header copy per response beyond what the proxy needs.
+// One attempt to the upstream as the handler of an OriginPool dispatch, with no Readable or
+// header copy per response beyond what the proxy needs.
 // Until the proxy commits to the answer the body is held back (the first chunk for failover
-// before the first byte, or a small error body whole for a wait hint); past `cap` bytes undici
-// is paused, so nothing is buffered without bound. Once committed, chunks go straight to the
-// sink with undici's own backpressure (onData returning false pauses the socket until resume).
+// before the first byte, or a small error body whole for a wait hint); past `cap` bytes the
+// connection is paused, so nothing is buffered without bound. Once committed, chunks go
+// straight to the sink with the socket's backpressure (onData returning false pauses the
+// socket until resume).
 
-import { util, type Dispatcher } from 'undici'
+import type { UpstreamHandler } from './upstream-connection.js'
 
 export interface AttemptHead {
   status: number
-  /** Upstream response headers, lower-case names, as undici's `parseHeaders` gives them. */
+  /** Upstream response headers, lower-case names; repeated headers as arrays. */
   headers: Record<string, string | string[]>
 }
 
@@ -29,7 +30,7 @@ const enum Mode {
 
 const DEFAULT_CAP = 64 * 1024
 
-export class UpstreamAttempt implements Dispatcher.DispatchHandler {
+export class UpstreamAttempt implements UpstreamHandler {
   /** Settles with the response head, or rejects when the attempt failed before it. */
   readonly head: Promise<AttemptHead>
   /** Body chunks held back so far (before a commit). */
@@ -60,19 +61,19 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     })
   }
 
-  // undici's handler interface
+  // The connection's handler interface
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortFn = abort
     if (this.aborted) abort()
   }
 
-  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
+  onHeaders(status: number, headers: Record<string, string | string[]>, resume: () => void): boolean {
     // 1xx informational answers are not the response.
     if (status < 200) return true
     this.resumeFn = resume
     this.gotHead = true
-    this.resolveHead({ status, headers: util.parseHeaders(rawHeaders) as Record<string, string | string[]> })
+    this.resolveHead({ status, headers })
     return true
   }
 

@@ -25,7 +25,7 @@ test('a reader that stops pulling fails the stream with a write timeout', async 
   const started = performance.now()
   const err = await new Promise<Error & { code?: string }>((resolve) => {
     s.once('error', resolve)
-    // Pull once, then never again (what a full socket looks like to undici).
+    // Pull once, then never again (what a full socket looks like to the connection).
     s.read(1)
   })
   clearTimeout(hold)

@@ -1,6 +1,6 @@
 // The service's write_timeout, as nginx's proxy_send_timeout: the longest time between two
-// successive writes of the request to the upstream. undici has no such timeout, so a large
-// buffered body goes out as a stream that undici pulls chunk by chunk; when it has pulled
+// successive writes of the request to the upstream. A large buffered body goes out as a
+// stream that the upstream connection pulls chunk by chunk; when it has pulled
 // nothing for `writeMs` while chunks remain (the upstream stopped reading and the socket
 // buffers are full), the stream fails with a timeout and the attempt ends in a 504. Small
 // bodies fit in the socket buffers whole, so they are sent as they are, at no cost.
@@ -14,7 +14,7 @@ const CHUNK_BYTES = 64 * 1024
 /** What classifyError reads as a timeout. */
 export const WRITE_TIMEOUT_CODE = 'SWITCHYARD_WRITE_TIMEOUT'
 
-/** `body` as undici should send it: the buffer itself, or a watched stream when it is large. */
+/** `body` as the connection should send it: the buffer itself, or a watched stream when it is large. */
 export function upstreamBody(body: Buffer, writeMs: number, now: () => number = () => performance.now()): Buffer | Readable {
   if (body.length < WATCHED_BODY_MIN_BYTES || !(writeMs > 0)) return body
   let offset = 0

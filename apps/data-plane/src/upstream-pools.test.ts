@@ -1,6 +1,7 @@
 import { startUpstream } from '@switchyard/test-kit'
 import assert from 'node:assert/strict'
 import { describe, it, test } from 'node:test'
+import { exchange } from './test-fixtures.js'
 import { classifyError, POOL_IDLE_CLOSE_MS, UpstreamPools } from './upstream-pools.js'
 
 const T = { connectMs: 1000, readMs: 1000 }
@@ -18,12 +19,12 @@ test('one pool per address and timeouts; idle pools are closed, busy ones kept',
     pools.get('127.0.0.1', 1, T)
     assert.equal(pools.size, 3)
     // A request in flight on `a` keeps it, even when it looks idle by time.
-    const inFlight = a.request({ path: '/', method: 'GET' })
+    const inFlight = exchange(a, { path: '/' })
     clock = POOL_IDLE_CLOSE_MS + 1
     assert.equal(await pools.prune(), 2)
     assert.equal(pools.size, 1)
     const res = await inFlight
-    assert.equal(await res.body.text(), 'ok')
+    assert.equal(res.body, 'ok')
     // Used again recently: not closed; then idle long enough: closed.
     pools.get('127.0.0.1', slow.port, T)
     assert.equal(await pools.prune(), 0)
@@ -40,16 +41,17 @@ describe('classifyError', () => {
   // What the proxy answers follows: timeout → 504 "The upstream server is timing out",
   // anything else → 502.
   const cases: [string | undefined, string][] = [
-    ['UND_ERR_CONNECT_TIMEOUT', 'timeout'],
-    ['UND_ERR_HEADERS_TIMEOUT', 'timeout'],
-    ['UND_ERR_BODY_TIMEOUT', 'timeout'],
+    ['SWITCHYARD_CONNECT_TIMEOUT', 'timeout'],
+    ['SWITCHYARD_HEADERS_TIMEOUT', 'timeout'],
+    ['SWITCHYARD_BODY_TIMEOUT', 'timeout'],
+    ['SWITCHYARD_WRITE_TIMEOUT', 'timeout'],
     ['ECONNREFUSED', 'connect'],
     ['ENOTFOUND', 'connect'],
     ['EHOSTUNREACH', 'connect'],
     ['EAI_AGAIN', 'connect'],
     ['ECONNRESET', 'reset'],
-    ['HPE_UNEXPECTED_CONTENT_LENGTH', 'reset'],
-    ['UND_ERR_HEADERS_OVERFLOW', 'reset'],
+    ['SWITCHYARD_BAD_RESPONSE', 'reset'],
+    ['SWITCHYARD_UPSTREAM_CLOSED', 'reset'],
     [undefined, 'reset'],
   ]
   for (const [code, kind] of cases) {

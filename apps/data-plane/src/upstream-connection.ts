@@ -1,0 +1,345 @@
+// One keep-alive HTTP/1.1 connection to an upstream, carrying one request at a time (no
+// pipelining: a slow stream must not hold back the requests behind it). The request head is
+// one string built from the proxy's flat header list and written with the body in one corked
+// write; the response is read by H1ResponseParser and handed to an UpstreamHandler with the
+// same contract as undici's dispatch handler (onData returning false pauses the socket until
+// `resume`). Read timeouts are a shared IdleSweep's, not a timer per request.
+
+import type { Socket } from 'node:net'
+import type { Readable } from 'node:stream'
+import { H1ResponseParser, type ResponseSink } from './h1-response-parser.js'
+import type { IdleMember, IdleSweep } from './idle-sweep.js'
+
+/** What the proxy hands the client for one request. */
+export interface UpstreamRequest {
+  method: string
+  /** Path and query, as sent on the request line. */
+  path: string
+  /** Flat [name, value, …] list, names lower-case, hop-by-hop headers already removed. */
+  headers: string[]
+  /** A buffered body (sent with its Content-Length), a stream, or none. */
+  body: Buffer | Readable | null
+}
+
+/** Receives one response, as undici's dispatch handlers do. */
+export interface UpstreamHandler {
+  onConnect(abort: (err?: Error) => void): void
+  /** Response headers with lower-case names; repeated headers as arrays. */
+  onHeaders(status: number, headers: Record<string, string | string[]>, resume: () => void): boolean
+  /** Returns false to pause reading until `resume` is called. */
+  onData(chunk: Buffer): boolean
+  onComplete(): void
+  onError(err: Error): void
+}
+
+/** The pool a connection belongs to. */
+export interface ConnectionOwner {
+  /** The response ended and the connection can carry another request. */
+  release(conn: UpstreamConnection, keepAliveHintMs: number | undefined): void
+  /** The connection is gone (closed, failed or not reusable). */
+  remove(conn: UpstreamConnection): void
+}
+
+/** Error codes classifyError reads. */
+export const UPSTREAM_ERROR = {
+  connectTimeout: 'SWITCHYARD_CONNECT_TIMEOUT',
+  headersTimeout: 'SWITCHYARD_HEADERS_TIMEOUT',
+  bodyTimeout: 'SWITCHYARD_BODY_TIMEOUT',
+  closed: 'SWITCHYARD_UPSTREAM_CLOSED',
+  aborted: 'SWITCHYARD_ABORTED',
+  badHeader: 'SWITCHYARD_BAD_REQUEST_HEADER',
+} as const
+
+export function upstreamError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code })
+}
+
+const CRLF = '\r\n'
+
+/** A header name or value that could break the request's framing. */
+function unsafe(text: string): boolean {
+  return text.includes('\r') || text.includes('\n') || text.includes('\0')
+}
+
+function hasHeader(list: string[], name: string): boolean {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === name) return true
+  return false
+}
+
+/** The request head: request line, headers, framing header, blank line. Throws on unsafe text. */
+export function requestHead(req: UpstreamRequest, chunked: boolean): string {
+  let head = `${req.method} ${req.path} HTTP/1.1\r\n`
+  const list = req.headers
+  const sized = Buffer.isBuffer(req.body)
+  let hasLength = false
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!
+    const value = list[i + 1]!
+    if (name === 'content-length') {
+      // A buffered body is sent with its own length, whatever was said before.
+      if (sized) continue
+      hasLength = true
+    } else if (name === 'expect') {
+      // The proxy answered 100-continue to the client itself and holds the body.
+      continue
+    }
+    if (unsafe(name) || unsafe(value) || name.includes(':')) {
+      throw upstreamError(UPSTREAM_ERROR.badHeader, `invalid request header: ${JSON.stringify(name)}`)
+    }
+    head += name + ': ' + value + CRLF
+  }
+  if (unsafe(req.path) || req.path.includes(' ')) throw upstreamError(UPSTREAM_ERROR.badHeader, 'invalid request path')
+  if (sized) head += `content-length: ${(req.body as Buffer).length}\r\n`
+  else if (chunked && !hasLength) head += 'transfer-encoding: chunked\r\n'
+  return head + CRLF
+}
+
+export class UpstreamConnection implements ResponseSink, IdleMember {
+  idleTick = 0
+  /** When the connection went idle (ms, the pool's clock), for keep-alive expiry. */
+  idleSince = 0
+  /** How long it may stay idle (the server's Keep-Alive hint, less a margin). */
+  idleLimitMs = 0
+  /** The socket finished connecting. */
+  connected = false
+  private readonly parser: H1ResponseParser
+  private handler: UpstreamHandler | undefined
+  private sweep: IdleSweep | undefined
+  private paused = false
+  private headSeen = false
+  /** The request body is still being written. */
+  private sending = false
+  private connectTimer: NodeJS.Timeout | undefined
+  private body: Readable | undefined
+  private bodyListeners: { data: (c: Buffer) => void; end: () => void; error: (e: Error) => void; close: () => void } | undefined
+  private readonly resumeFn = () => this.resumeReading()
+  private gone = false
+
+  constructor(
+    readonly socket: Socket,
+    private readonly owner: ConnectionOwner,
+    connectMs: number,
+    connectEvent: 'connect' | 'secureConnect'
+  ) {
+    this.parser = new H1ResponseParser(this)
+    socket.setNoDelay(true)
+    if (connectMs > 0) {
+      this.connectTimer = setTimeout(() => {
+        this.fail(upstreamError(UPSTREAM_ERROR.connectTimeout, 'connect timeout'))
+      }, connectMs)
+    }
+    socket.once(connectEvent, () => {
+      this.connected = true
+      if (this.connectTimer) clearTimeout(this.connectTimer)
+      this.connectTimer = undefined
+    })
+    socket.on('data', (chunk: Buffer) => this.read(chunk))
+    socket.on('end', () => this.ended())
+    socket.on('error', (err: Error) => this.fail(err))
+    socket.on('close', () => this.fail(upstreamError(UPSTREAM_ERROR.closed, 'upstream closed the connection')))
+  }
+
+  get busy(): boolean {
+    return this.handler !== undefined
+  }
+
+  /** Sends one request; the response goes to `handler`. `sweep` times the reads. */
+  send(req: UpstreamRequest, handler: UpstreamHandler, sweep: IdleSweep | undefined): void {
+    this.handler = handler
+    this.headSeen = false
+    this.paused = false
+    this.parser.start(req.method)
+    let aborted = false
+    handler.onConnect((err) => {
+      // Bound to this request: the connection may carry another by the time a late abort comes.
+      if (aborted || this.handler !== handler) return
+      aborted = true
+      this.fail(err ?? upstreamError(UPSTREAM_ERROR.aborted, 'request aborted'))
+    })
+    if (this.handler !== handler) return // aborted at once
+    const body = req.body
+    const streamed = body !== null && !Buffer.isBuffer(body)
+    let head: string
+    try {
+      head = requestHead(req, streamed)
+    } catch (err) {
+      // Nothing was written: the connection stays usable.
+      this.handler = undefined
+      this.owner.release(this, undefined)
+      handler.onError(err as Error)
+      return
+    }
+    this.sweep = sweep
+    sweep?.add(this)
+    const socket = this.socket
+    if (body === null) {
+      socket.write(head, 'latin1')
+    } else if (Buffer.isBuffer(body)) {
+      socket.cork()
+      socket.write(head, 'latin1')
+      if (body.length > 0) socket.write(body)
+      socket.uncork()
+    } else {
+      socket.write(head, 'latin1')
+      this.stream(body, !hasHeader(req.headers, 'content-length'))
+    }
+  }
+
+  /** Writes a streamed body, chunked when no length was given, pausing it on backpressure. */
+  private stream(body: Readable, chunked: boolean): void {
+    this.sending = true
+    this.body = body
+    const socket = this.socket
+    const data = (chunk: Buffer) => {
+      if (this.sweep) this.sweep.touch(this)
+      let flushed: boolean
+      if (chunked) {
+        if (chunk.length === 0) return
+        socket.cork()
+        socket.write(chunk.length.toString(16) + CRLF, 'latin1')
+        socket.write(chunk)
+        flushed = socket.write(CRLF, 'latin1')
+        socket.uncork()
+      } else flushed = socket.write(chunk)
+      if (!flushed) {
+        body.pause()
+        socket.once('drain', () => body.resume())
+      }
+    }
+    const end = () => {
+      this.detachBody()
+      this.sending = false
+      if (chunked) socket.write('0\r\n\r\n', 'latin1')
+      // The response may have ended before the body did (an early answer): the connection is done.
+      if (this.handler === undefined && !this.gone) this.destroy()
+    }
+    const error = (err: Error) => this.fail(err)
+    const close = () => {
+      // The client's request ended without its end (the client went away mid-upload).
+      if (this.sending) this.fail(upstreamError(UPSTREAM_ERROR.aborted, 'request body ended early'))
+    }
+    this.bodyListeners = { data, end, error, close }
+    body.on('data', data)
+    body.once('end', end)
+    body.once('error', error)
+    body.once('close', close)
+    // An IncomingMessage that was paused (nothing read yet) starts flowing here.
+    body.resume()
+  }
+
+  private detachBody(): void {
+    const body = this.body
+    const l = this.bodyListeners
+    if (!body || !l) return
+    body.off('data', l.data)
+    body.off('end', l.end)
+    body.off('error', l.error)
+    body.off('close', l.close)
+    this.body = undefined
+    this.bodyListeners = undefined
+  }
+
+  // The parser's sink
+
+  onHead(status: number, headers: Record<string, string | string[]>): void {
+    this.headSeen = true
+    if (this.sweep) this.sweep.touch(this)
+    this.handler?.onHeaders(status, headers, this.resumeFn)
+  }
+
+  onBody(chunk: Buffer): void {
+    const handler = this.handler
+    if (!handler) return
+    if (this.sweep) this.sweep.touch(this)
+    if (!handler.onData(chunk) && !this.paused && this.handler === handler) {
+      this.paused = true
+      this.socket.pause()
+    }
+  }
+
+  onEnd(): void {
+    const handler = this.handler
+    this.handler = undefined
+    this.sweep?.delete(this)
+    this.sweep = undefined
+    handler?.onComplete()
+  }
+
+  // Socket events
+
+  private read(chunk: Buffer): void {
+    if (this.handler === undefined) {
+      // Bytes nobody asked for: the connection is out of step with the server.
+      this.destroy()
+      return
+    }
+    try {
+      this.parser.execute(chunk)
+    } catch (err) {
+      this.fail(err as Error)
+      return
+    }
+    if (this.handler === undefined && !this.gone) this.settle()
+  }
+
+  /** After a response ended: back to the pool, or closed when it cannot carry another request. */
+  private settle(): void {
+    if (!this.parser.keepAlive || this.parser.trailingBytes || this.sending) return this.destroy()
+    if (this.paused) {
+      this.paused = false
+      this.socket.resume()
+    }
+    this.owner.release(this, this.parser.keepAliveHintMs)
+  }
+
+  private ended(): void {
+    if (this.handler !== undefined && this.parser.endsAtClose) {
+      this.onEnd()
+      this.destroy()
+      return
+    }
+    this.fail(upstreamError(UPSTREAM_ERROR.closed, 'upstream closed the connection'))
+  }
+
+  private resumeReading(): void {
+    if (!this.paused) return
+    this.paused = false
+    this.socket.resume()
+  }
+
+  /** The read timeout passed (IdleSweep). */
+  expire(): void {
+    this.sweep = undefined
+    this.fail(
+      this.headSeen
+        ? upstreamError(UPSTREAM_ERROR.bodyTimeout, 'upstream body timeout')
+        : upstreamError(UPSTREAM_ERROR.headersTimeout, 'upstream headers timeout')
+    )
+  }
+
+  /** Ends the connection; a request on it fails with `err`. */
+  fail(err: Error): void {
+    const handler = this.handler
+    this.handler = undefined
+    this.parser.abandon()
+    this.destroy()
+    handler?.onError(err)
+  }
+
+  /** Closes the connection and leaves the pool. */
+  destroy(): void {
+    if (this.gone) return
+    this.gone = true
+    if (this.connectTimer) clearTimeout(this.connectTimer)
+    this.sweep?.delete(this)
+    this.sweep = undefined
+    this.detachBody()
+    this.sending = false
+    this.socket.destroy()
+    this.owner.remove(this)
+  }
+
+  get isGone(): boolean {
+    return this.gone
+  }
+}
