@@ -124,6 +124,20 @@ describe('head', () => {
     assert.equal(hinted.parser.keepAliveHintMs, 5000)
   })
 
+  test('Transfer-Encoding in an HTTP/1.0 response: the connection is not reused (RFC 9112 §6.1)', () => {
+    const r = parse(['HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n'])
+    assert.equal(r.body, 'ok')
+    assert.equal(r.ended, true)
+    assert.equal(r.parser.keepAlive, false)
+  })
+
+  test('a transfer coding with a no-break space is not chunked', () => {
+    const r = parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\xa0\r\n\r\n2\r\nok\r\n0\r\n\r\n'])
+    assert.equal(r.headers?.['transfer-encoding'], 'chunked\xa0')
+    assert.equal(r.parser.endsAtClose, true)
+    assert.equal(r.parser.keepAlive, false)
+  })
+
   test('a status line without a reason phrase is accepted', () => {
     assert.equal(parse(['HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n']).status, 404)
   })
@@ -147,6 +161,16 @@ describe('malformed responses are refused before the head goes on', () => {
     'a chunk size that is not hex': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
     'chunk data without its CRLF': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokX\r\n',
     'a chunk size past 2^53': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n',
+    // A size line with no digits would end the body where llhttp (and the server) see none.
+    'a chunk size line without digits': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n\r\n\r\n',
+    'a chunk size line of only an extension': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n;ext\r\n\r\n',
+    'a chunk size after whitespace': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n 2\r\nok\r\n0\r\n\r\n',
+    'a chunk extension with a bare LF': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a\nb\r\nok\r\n0\r\n\r\n',
+    'a chunk trailer section ended by a bare LF': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\n',
+    'a chunk trailer line ended by a bare LF': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: t\n\r\n',
+    'a status code below 100': 'HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n',
+    // Only SP and HTAB are whitespace around a value (RFC 9110 §5.5), not latin1's no-break space.
+    'a length behind a no-break space': 'HTTP/1.1 200 OK\r\nContent-Length: \xa02\r\n\r\nok',
   }
   for (const [what, text] of Object.entries(cases)) {
     test(what, () => {

@@ -53,10 +53,23 @@ function hexValue(byte: number): number {
   return -1
 }
 
+/**
+ * `text` without the optional whitespace around it: SP and HTAB only (RFC 9110 §5.6.3).
+ * String.prototype.trim also strips latin1's no-break space (0xA0), so `Content-Length: \xa05`
+ * or `chunked\xa0` would be read as valid where llhttp and the server see otherwise.
+ */
+function trimOws(text: string): string {
+  let start = 0
+  let end = text.length
+  while (start < end && (text.charCodeAt(start) === 32 || text.charCodeAt(start) === 9)) start++
+  while (end > start && (text.charCodeAt(end - 1) === 32 || text.charCodeAt(end - 1) === 9)) end--
+  return start === 0 && end === text.length ? text : text.slice(start, end)
+}
+
 function hasToken(value: string | string[] | undefined, token: string): boolean {
   if (value === undefined) return false
   const text = Array.isArray(value) ? value.join(',') : value
-  for (const part of text.split(',')) if (part.trim().toLowerCase() === token) return true
+  for (const part of text.split(',')) if (trimOws(part).toLowerCase() === token) return true
   return false
 }
 
@@ -75,6 +88,10 @@ export class H1ResponseParser {
   private remaining = 0
   private trailerLine = 0
   private trailerBytes = 0
+  /** Hex digits read in the current chunk size (a size line needs at least one). */
+  private sizeDigits = 0
+  /** A CR was read in the trailer section: only LF may follow. */
+  private trailerCr = false
   private abandoned = false
 
   constructor(private readonly sink: ResponseSink) {}
@@ -172,6 +189,8 @@ export class H1ResponseParser {
     const m = STATUS_LINE.exec(lines[0]!)
     if (!m) throw new ResponseParseError('invalid response status line')
     const status = Number(m[2])
+    // 000–099 are no status at all; left alone they would be skipped as 1xx answers.
+    if (status < 100) throw new ResponseParseError('invalid response status code')
     const http10 = m[1] === '0'
     const headers: Record<string, string | string[]> = {}
     for (let i = 1; i < lines.length; i++) {
@@ -182,7 +201,7 @@ export class H1ResponseParser {
       const rawName = line.slice(0, colon)
       if (!TOKEN.test(rawName)) throw new ResponseParseError('invalid response header name')
       const name = rawName.toLowerCase()
-      const value = line.slice(colon + 1).trim()
+      const value = trimOws(line.slice(colon + 1))
       const known = headers[name]
       if (known === undefined) headers[name] = value
       else if (typeof known === 'string') headers[name] = [known, value]
@@ -210,13 +229,16 @@ export class H1ResponseParser {
         // Both at once is how requests are smuggled; refused as llhttp does.
         if (cl !== undefined) throw new ResponseParseError('both transfer-encoding and content-length')
         const codings = (Array.isArray(te) ? te.join(',') : te).split(',')
-        if (codings[codings.length - 1]!.trim().toLowerCase() === 'chunked') next = State.ChunkSize
+        // Transfer-Encoding in an HTTP/1.0 message: the framing is suspect, the connection is
+        // closed after it (RFC 9112 §6.1).
+        if (http10) this.keepAlive = false
+        if (trimOws(codings[codings.length - 1]!).toLowerCase() === 'chunked') next = State.ChunkSize
         else {
           this.keepAlive = false
           next = State.UntilClose
         }
       } else if (cl !== undefined) {
-        const values = (Array.isArray(cl) ? cl.join(',') : cl).split(',').map((v) => v.trim())
+        const values = (Array.isArray(cl) ? cl.join(',') : cl).split(',').map(trimOws)
         const first = values[0]!
         if (!DIGITS.test(first) || values.some((v) => v !== first)) throw new ResponseParseError('invalid content-length')
         const length = Number(first)
@@ -228,7 +250,10 @@ export class H1ResponseParser {
         next = State.UntilClose
       }
     }
-    if (next === State.ChunkSize) this.remaining = 0
+    if (next === State.ChunkSize) {
+      this.remaining = 0
+      this.sizeDigits = 0
+    }
     this.sink.onHead(status, headers)
     if (this.state !== State.Head) return // the sink abandoned the response
     if (next === State.Done) return this.finish()
@@ -244,7 +269,12 @@ export class H1ResponseParser {
           const v = hexValue(byte)
           if (v >= 0) {
             this.remaining = this.remaining * 16 + v
+            this.sizeDigits++
             if (this.remaining > Number.MAX_SAFE_INTEGER / 16) throw new ResponseParseError('chunk size too large')
+          } else if (this.sizeDigits === 0) {
+            // An empty size line (or whitespace, or an extension, first) would read as the last
+            // chunk: the body would end where the server's did not.
+            throw new ResponseParseError('invalid chunk size')
           } else if (byte === CR) this.state = State.ChunkSizeLf
           else if (byte === 59 /* ; */ || byte === 32 || byte === 9) this.state = State.ChunkExtension
           else throw new ResponseParseError('invalid chunk size')
@@ -253,6 +283,7 @@ export class H1ResponseParser {
         }
         case State.ChunkExtension:
           if (byte === CR) this.state = State.ChunkSizeLf
+          else if (byte === LF) throw new ResponseParseError('invalid chunk extension')
           at++
           break
         case State.ChunkSizeLf:
@@ -262,6 +293,7 @@ export class H1ResponseParser {
             this.state = State.Trailers
             this.trailerLine = 0
             this.trailerBytes = 0
+            this.trailerCr = false
           } else {
             this.state = State.ChunkData
             return at
@@ -276,11 +308,15 @@ export class H1ResponseParser {
           if (byte !== LF) throw new ResponseParseError('chunk data without CRLF')
           this.state = State.ChunkSize
           this.remaining = 0
+          this.sizeDigits = 0
           at++
           break
         case State.Trailers:
           at++
           if (++this.trailerBytes > MAX_TRAILER_BYTES) throw new ResponseParseError('trailers too large')
+          // Lines end in CRLF only: a bare LF (or CR) ending the section is where parsers differ.
+          if (this.trailerCr !== (byte === LF)) throw new ResponseParseError('invalid trailer line')
+          this.trailerCr = byte === CR
           if (byte === LF) {
             if (this.trailerLine === 0) {
               this.finish()

@@ -237,6 +237,102 @@ describe('request bodies and heads', () => {
     assert.equal(seen.length, before)
     assert.equal((await exchange(pool, { path: '/after' })).body, 'ok')
   })
+
+  test('text the latin1 head would turn into a line break, and framing headers, fail the request', async () => {
+    await ready
+    const pool = poolTo(up.port)
+    const before = seen.length
+    // U+010D and U+010A are written as the bytes CR and LF by a latin1 write.
+    const bad: string[][] = [
+      ['x-a', 'a\u010d\u010ax-b: smuggled'],
+      ['x-a', 'a\u0100'],
+      ['x-a', 'bell\x07'],
+      ['x a', 'b'],
+      ['x-\u010d\u010ab', 'b'],
+      ['transfer-encoding', 'chunked'],
+    ]
+    for (const headers of bad) {
+      await assert.rejects(exchange(pool, { method: 'POST', path: '/h', headers, body: Buffer.from('0\r\n\r\n') }), {
+        code: 'SWITCHYARD_BAD_REQUEST_HEADER',
+      })
+    }
+    for (const path of ['/\u010d\u010ax-b: smuggled', '/a\tb', '/\u3042']) {
+      await assert.rejects(exchange(pool, { path }), { code: 'SWITCHYARD_BAD_REQUEST_HEADER' })
+    }
+    assert.equal(seen.length, before)
+    // Latin1 text itself goes as it is.
+    await exchange(pool, { path: '/latin1', headers: ['host', 'x', 'x-a', 'caf\xe9'] })
+    assert.equal(seen.at(-1)!.headers['x-a'], 'caf\xe9')
+  })
+
+  test('a streamed body longer or shorter than its Content-Length fails, and nothing extra is sent', async () => {
+    const got: string[] = []
+    const raw = net.createServer((socket) => {
+      socket.on('data', (d) => got.push(d.toString('latin1')))
+      socket.on('error', () => {})
+    })
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r))
+    try {
+      const pool = poolTo((raw.address() as net.AddressInfo).port, { readMs: 500 })
+      const long = Readable.from([Buffer.from('one,'), Buffer.from('two'), Buffer.from('GET /smuggled HTTP/1.1\r\n\r\n')])
+      await assert.rejects(
+        exchange(pool, { method: 'POST', path: '/long', headers: ['host', 'x', 'content-length', '7'], body: long }),
+        { code: 'SWITCHYARD_REQUEST_LENGTH_MISMATCH' }
+      )
+      const short = Readable.from([Buffer.from('one')])
+      await assert.rejects(
+        exchange(pool, { method: 'POST', path: '/short', headers: ['host', 'x', 'content-length', '7'], body: short }),
+        { code: 'SWITCHYARD_REQUEST_LENGTH_MISMATCH' }
+      )
+      await sleep(20)
+      assert.ok(!got.join('').includes('smuggled'), got.join(''))
+      assert.equal(pool.stats.idle, 0)
+    } finally {
+      await new Promise<void>((r) => raw.close(() => r()))
+    }
+  })
+
+  test('no body: Content-Length 0 for methods that carry one, and a stray length is not sent', async () => {
+    await ready
+    const pool = poolTo(up.port)
+    await exchange(pool, { method: 'POST', path: '/n' })
+    assert.equal(seen.at(-1)!.headers['content-length'], '0')
+    await exchange(pool, { method: 'GET', path: '/n' })
+    assert.equal(seen.at(-1)!.headers['content-length'], undefined)
+    // A length said by a plugin with nothing to send would have the server wait for a body.
+    const r = await exchange(pool, { method: 'GET', path: '/n', headers: ['host', 'x', 'content-length', '5'] })
+    assert.equal(r.body, 'ok')
+    assert.equal(seen.at(-1)!.headers['content-length'], undefined)
+  })
+
+  test('a streamed body that already ended (a retry of an empty request) is sent and the connection kept', async () => {
+    await ready
+    const pool = poolTo(up.port)
+    const body = Readable.from([])
+    body.resume()
+    await new Promise((r) => body.once('end', r))
+    const r = await exchange(pool, { method: 'POST', path: '/e', headers: ['host', 'x', 'content-length', '0'], body })
+    assert.equal(r.body, 'ok')
+    await sleep(10)
+    assert.deepEqual(pool.stats, { running: 0, idle: 1 })
+  })
+
+  test("a request refused for its head leaves an idle connection's keep-alive expiry as it was", async () => {
+    let clock = 0
+    const hinted = await startUpstream('hinted')
+    hinted.server.keepAliveTimeout = 4000
+    try {
+      const pool = poolTo(hinted.port, { now: () => clock })
+      await exchange(pool, { path: '/' })
+      clock = 2000
+      await assert.rejects(exchange(pool, { path: '/', headers: ['x-a', 'a\r\nb: c'] }), { code: 'SWITCHYARD_BAD_REQUEST_HEADER' })
+      clock = 2600
+      pool.expireIdle()
+      assert.equal(pool.stats.idle, 0, 'closed before the hint less the margin')
+    } finally {
+      await hinted.close()
+    }
+  })
 })
 
 describe('flow control and endings', () => {
@@ -259,6 +355,56 @@ describe('flow control and endings', () => {
       await r.finished
       assert.equal(Buffer.concat(r.chunks).length, piece.length * 64)
       assert.equal(r.done, true)
+    } finally {
+      await up.close()
+    }
+  })
+
+  test("a late resume from an earlier response does not resume the next request's paused socket", async () => {
+    const piece = 'y'.repeat(16 * 1024)
+    const up = await startUpstream('resume', async (req, res) => {
+      if (req.url === '/small') return void res.end('small')
+      res.writeHead(200, { 'content-length': String(piece.length * 64) })
+      for (let i = 0; i < 64; i++) if (!res.write(piece)) await new Promise((r) => res.once('drain', r))
+      res.end()
+    })
+    try {
+      const pool = poolTo(up.port)
+      // The first response ends while its handler has it paused (its last chunk returned false).
+      const first = recorder(pool, '/small', () => false)
+      await first.finished
+      assert.equal(first.done, true)
+      const next = recorder(pool, '/big', () => false)
+      while (next.chunks.length === 0) await sleep(5)
+      await sleep(20)
+      const paused = next.chunks.length
+      first.resume() // late: the connection now carries `next`, which is paused
+      await sleep(100)
+      assert.equal(next.chunks.length, paused, 'no chunk arrives while the handler has the socket paused')
+      assert.equal(next.done, false)
+    } finally {
+      await up.close()
+    }
+  })
+
+  test('a response paused by its reader is not timed out by the read timeout', async () => {
+    const piece = 'z'.repeat(64 * 1024)
+    const up = await startUpstream('slow reader', async (_req, res) => {
+      res.writeHead(200, { 'content-length': String(piece.length * 32) })
+      for (let i = 0; i < 32; i++) if (!res.write(piece)) await new Promise((r) => res.once('drain', r))
+      res.end()
+    })
+    try {
+      let accepting = false
+      const r = recorder(poolTo(up.port, { readMs: 50 }), '/', () => accepting)
+      while (r.chunks.length === 0) await sleep(5)
+      await sleep(300)
+      assert.equal(r.err, undefined, 'the reader is slow, not the upstream')
+      accepting = true
+      r.resume()
+      await r.finished
+      assert.equal(r.err, undefined)
+      assert.equal(Buffer.concat(r.chunks).length, piece.length * 32)
     } finally {
       await up.close()
     }
@@ -344,6 +490,26 @@ describe('errors and timeouts', () => {
       await assert.rejects(exchange(pool, { path: '/' }), { code: 'SWITCHYARD_BODY_TIMEOUT' })
     } finally {
       await up.close()
+    }
+  })
+
+  test('a slow connect (here a TLS handshake) is the connect timeout, not the read timeout', async () => {
+    const sockets = new Set<net.Socket>()
+    const silent = net.createServer((socket) => {
+      sockets.add(socket)
+      socket.on('error', () => {})
+    })
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
+    try {
+      const port = (silent.address() as net.AddressInfo).port
+      const pool = new OriginPool({ host: '127.0.0.1', port, connectMs: 300, tls: { rejectUnauthorized: false } }, new IdleSweep(50))
+      pools.push(pool)
+      const started = performance.now()
+      await assert.rejects(exchange(pool, { path: '/' }), { code: 'SWITCHYARD_CONNECT_TIMEOUT' })
+      assert.ok(performance.now() - started >= 290)
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((r) => silent.close(() => r()))
     }
   })
 

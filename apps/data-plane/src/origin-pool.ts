@@ -7,7 +7,15 @@
 import net from 'node:net'
 import tls from 'node:tls'
 import type { IdleSweep } from './idle-sweep.js'
-import { UpstreamConnection, upstreamError, UPSTREAM_ERROR, type ConnectionOwner, type UpstreamHandler, type UpstreamRequest } from './upstream-connection.js'
+import {
+  requestHead,
+  UpstreamConnection,
+  upstreamError,
+  UPSTREAM_ERROR,
+  type ConnectionOwner,
+  type UpstreamHandler,
+  type UpstreamRequest,
+} from './upstream-connection.js'
 
 export const KEEP_ALIVE_MS = 60_000
 /** Closed this long before the server's announced keep-alive timeout. */
@@ -40,10 +48,20 @@ export class OriginPool implements ConnectionOwner {
       handler.onError(upstreamError(UPSTREAM_ERROR.closed, 'connection pool closed'))
       return
     }
+    // Checked before a connection is taken: a refused head neither opens one nor touches an
+    // idle one's keep-alive expiry.
+    let head: string
+    try {
+      head = requestHead(req)
+    } catch (err) {
+      handler.onConnect(() => {})
+      handler.onError(err as Error)
+      return
+    }
     let conn = this.idle.pop()
     while (conn !== undefined && conn.isGone) conn = this.idle.pop()
     conn ??= this.connect()
-    conn.send(req, handler, this.readSweep)
+    conn.send(req, head, handler, this.readSweep)
   }
 
   private connect(): UpstreamConnection {

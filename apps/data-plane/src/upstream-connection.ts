@@ -48,6 +48,8 @@ export const UPSTREAM_ERROR = {
   closed: 'SWITCHYARD_UPSTREAM_CLOSED',
   aborted: 'SWITCHYARD_ABORTED',
   badHeader: 'SWITCHYARD_BAD_REQUEST_HEADER',
+  /** A streamed body longer or shorter than the Content-Length sent for it. */
+  lengthMismatch: 'SWITCHYARD_REQUEST_LENGTH_MISMATCH',
 } as const
 
 export function upstreamError(code: string, message: string): Error {
@@ -56,41 +58,62 @@ export function upstreamError(code: string, message: string): Error {
 
 const CRLF = '\r\n'
 
-/** A header name or value that could break the request's framing. */
-function unsafe(text: string): boolean {
-  return text.includes('\r') || text.includes('\n') || text.includes('\0')
+// The head is written as latin1, one byte per character: a character past U+00FF would lose
+// its high byte (U+010D, U+010A become CR, LF) and split the head. So names are tokens, values
+// field text (RFC 9110 §5.5: HTAB, visible ASCII, obs-text) and the request target visible
+// latin1, as undici checks them.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/
+const BAD_TARGET = /[^\x21-\xff]/
+const DIGITS = /^\d+$/
+/** Methods whose requests carry content: with none, they say Content-Length: 0 (as undici). */
+const PAYLOAD_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'QUERY', 'PROPFIND', 'PROPPATCH'])
+
+function badHeader(message: string): Error {
+  return upstreamError(UPSTREAM_ERROR.badHeader, message)
 }
 
-function hasHeader(list: string[], name: string): boolean {
-  for (let i = 0; i < list.length; i += 2) if (list[i] === name) return true
-  return false
+/** The Content-Length given for a streamed body (checked by requestHead), or undefined: chunked. */
+function declaredLength(list: string[]): number | undefined {
+  for (let i = 0; i < list.length; i += 2) if (list[i] === 'content-length') return Number(list[i + 1])
+  return undefined
 }
 
-/** The request head: request line, headers, framing header, blank line. Throws on unsafe text. */
-export function requestHead(req: UpstreamRequest, chunked: boolean): string {
+/**
+ * The request head: request line, headers, framing header, blank line. Throws on text that
+ * could break the framing. The framing is the connection's: a buffered body, or none, is sent
+ * with its own length whatever the list says; a streamed one with the list's Content-Length
+ * (held to it while sending) or chunked. A Transfer-Encoding in the list is refused.
+ */
+export function requestHead(req: UpstreamRequest): string {
+  if (!TOKEN.test(req.method)) throw badHeader('invalid request method')
+  if (req.path === '' || BAD_TARGET.test(req.path)) throw badHeader('invalid request path')
   let head = `${req.method} ${req.path} HTTP/1.1\r\n`
   const list = req.headers
-  const sized = Buffer.isBuffer(req.body)
+  const body = req.body
+  const streamed = body !== null && !Buffer.isBuffer(body)
   let hasLength = false
   for (let i = 0; i < list.length; i += 2) {
     const name = list[i]!
     const value = list[i + 1]!
+    if (!TOKEN.test(name) || BAD_VALUE.test(value)) throw badHeader(`invalid request header: ${JSON.stringify(name)}`)
     if (name === 'content-length') {
-      // A buffered body is sent with its own length, whatever was said before.
-      if (sized) continue
+      if (!streamed) continue
+      // Two lengths, or one that is not a number, leave the server to guess where the body ends.
+      if (hasLength || !DIGITS.test(value) || !Number.isSafeInteger(Number(value))) throw badHeader('invalid content-length')
       hasLength = true
     } else if (name === 'expect') {
       // The proxy answered 100-continue to the client itself and holds the body.
       continue
-    }
-    if (unsafe(name) || unsafe(value) || name.includes(':')) {
-      throw upstreamError(UPSTREAM_ERROR.badHeader, `invalid request header: ${JSON.stringify(name)}`)
+    } else if (name === 'transfer-encoding') {
+      throw badHeader('transfer-encoding is set by the connection')
     }
     head += name + ': ' + value + CRLF
   }
-  if (unsafe(req.path) || req.path.includes(' ')) throw upstreamError(UPSTREAM_ERROR.badHeader, 'invalid request path')
-  if (sized) head += `content-length: ${(req.body as Buffer).length}\r\n`
-  else if (chunked && !hasLength) head += 'transfer-encoding: chunked\r\n'
+  if (body === null) {
+    if (PAYLOAD_METHODS.has(req.method)) head += 'content-length: 0\r\n'
+  } else if (!streamed) head += `content-length: ${(body as Buffer).length}\r\n`
+  else if (!hasLength) head += 'transfer-encoding: chunked\r\n'
   return head + CRLF
 }
 
@@ -112,7 +135,8 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
   private connectTimer: NodeJS.Timeout | undefined
   private body: Readable | undefined
   private bodyListeners: { data: (c: Buffer) => void; end: () => void; error: (e: Error) => void; close: () => void } | undefined
-  private readonly resumeFn = () => this.resumeReading()
+  /** The running request's resume: bound to it, so a late one cannot resume the next request. */
+  private resumeFn: () => void = () => {}
   private gone = false
 
   constructor(
@@ -132,6 +156,8 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
       this.connected = true
       if (this.connectTimer) clearTimeout(this.connectTimer)
       this.connectTimer = undefined
+      // The read timeout starts once the request can go out; until then the connect timeout runs.
+      if (this.sweep !== undefined) this.sweep.add(this)
     })
     socket.on('data', (chunk: Buffer) => this.read(chunk))
     socket.on('end', () => this.ended())
@@ -143,34 +169,29 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
     return this.handler !== undefined
   }
 
-  /** Sends one request; the response goes to `handler`. `sweep` times the reads. */
-  send(req: UpstreamRequest, handler: UpstreamHandler, sweep: IdleSweep | undefined): void {
+  /**
+   * Sends one request whose head (from requestHead, checked before a connection was taken) is
+   * `head`; the response goes to `handler`. `sweep` times the reads.
+   */
+  send(req: UpstreamRequest, head: string, handler: UpstreamHandler, sweep: IdleSweep | undefined): void {
     this.handler = handler
     this.headSeen = false
     this.paused = false
     this.parser.start(req.method)
+    // Both bound to this request: the connection may carry another by the time a late one comes.
+    this.resumeFn = () => {
+      if (this.handler === handler) this.resumeReading()
+    }
     let aborted = false
     handler.onConnect((err) => {
-      // Bound to this request: the connection may carry another by the time a late abort comes.
       if (aborted || this.handler !== handler) return
       aborted = true
       this.fail(err ?? upstreamError(UPSTREAM_ERROR.aborted, 'request aborted'))
     })
     if (this.handler !== handler) return // aborted at once
     const body = req.body
-    const streamed = body !== null && !Buffer.isBuffer(body)
-    let head: string
-    try {
-      head = requestHead(req, streamed)
-    } catch (err) {
-      // Nothing was written: the connection stays usable.
-      this.handler = undefined
-      this.owner.release(this, undefined)
-      handler.onError(err as Error)
-      return
-    }
     this.sweep = sweep
-    sweep?.add(this)
+    if (this.connected) sweep?.add(this)
     const socket = this.socket
     if (body === null) {
       socket.write(head, 'latin1')
@@ -181,17 +202,27 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
       socket.uncork()
     } else {
       socket.write(head, 'latin1')
-      this.stream(body, !hasHeader(req.headers, 'content-length'))
+      this.stream(body, declaredLength(req.headers))
     }
   }
 
-  /** Writes a streamed body, chunked when no length was given, pausing it on backpressure. */
-  private stream(body: Readable, chunked: boolean): void {
+  /**
+   * Writes a streamed body, chunked when no `length` was given, pausing it on backpressure. A
+   * body with a length is held to it: a byte past it would be read as the next request.
+   */
+  private stream(body: Readable, length: number | undefined): void {
     this.sending = true
     this.body = body
     const socket = this.socket
+    const chunked = length === undefined
+    let written = 0
+    const mismatch = () => upstreamError(UPSTREAM_ERROR.lengthMismatch, `request body is not the ${length} bytes announced`)
     const data = (chunk: Buffer) => {
       if (this.sweep) this.sweep.touch(this)
+      if (length !== undefined) {
+        written += chunk.length
+        if (written > length) return this.fail(mismatch())
+      }
       let flushed: boolean
       if (chunked) {
         if (chunk.length === 0) return
@@ -208,6 +239,8 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
     }
     const end = () => {
       this.detachBody()
+      // Short: the server would wait for the rest, or read the next request as this body.
+      if (length !== undefined && written !== length) return this.fail(mismatch())
       this.sending = false
       if (chunked) socket.write('0\r\n\r\n', 'latin1')
       // The response may have ended before the body did (an early answer): the connection is done.
@@ -223,6 +256,10 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
     body.once('end', end)
     body.once('error', error)
     body.once('close', close)
+    // A body that already ended (a retry after an earlier attempt read it) sends no 'end' again;
+    // one destroyed before its end (its client gone) sends no 'close' again.
+    if (body.readableEnded) return end()
+    if (body.destroyed) return close()
     // An IncomingMessage that was paused (nothing read yet) starts flowing here.
     body.resume()
   }
@@ -254,6 +291,8 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
     if (!handler.onData(chunk) && !this.paused && this.handler === handler) {
       this.paused = true
       this.socket.pause()
+      // A reader that is slow is not an upstream that is: no read timeout while paused (as undici).
+      this.sweep?.delete(this)
     }
   }
 
@@ -305,6 +344,8 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
     if (!this.paused) return
     this.paused = false
     this.socket.resume()
+    // The read timeout starts over, as it would after a chunk.
+    if (this.sweep !== undefined) this.sweep.add(this)
   }
 
   /** The read timeout passed (IdleSweep). */
