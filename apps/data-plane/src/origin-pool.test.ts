@@ -170,6 +170,34 @@ describe('connection reuse', () => {
     }
   })
 
+  test('a repeatable request on a kept-alive connection the server just closed goes once more on a new one', async () => {
+    // Each connection answers its first request and drops the second unanswered (the
+    // server's idle timeout racing the request).
+    const perSocket = new WeakMap<net.Socket, number>()
+    const up = await rawServer((_n, socket) => {
+      const n = (perSocket.get(socket) ?? 0) + 1
+      perSocket.set(socket, n)
+      if (n === 1) return 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'
+      socket.destroy()
+      return undefined
+    })
+    try {
+      const pool = poolTo(up.port)
+      await exchange(pool, { path: '/' })
+      assert.equal((await exchange(pool, { path: '/' })).body, 'ok', 'GET sent again')
+      assert.equal(up.connections, 2)
+      assert.equal((await exchange(pool, { method: 'PUT', path: '/', body: Buffer.from('x') })).body, 'ok', 'PUT sent again')
+      assert.equal(up.connections, 3)
+      // Not repeatable: a POST fails, as the upstream's fault, and is not sent twice.
+      await assert.rejects(exchange(pool, { method: 'POST', path: '/', body: Buffer.from('x') }), (err: Error & { code?: string }) =>
+        ['SWITCHYARD_UPSTREAM_CLOSED', 'ECONNRESET', 'EPIPE'].includes(err.code ?? '')
+      )
+      assert.equal(up.connections, 3)
+    } finally {
+      await up.close()
+    }
+  })
+
   test('a body read until close completes at the close', async () => {
     const up = await rawServer((_n, socket) => {
       socket.end('HTTP/1.1 200 OK\r\n\r\nuntil close')

@@ -64,9 +64,16 @@ export class OriginPool implements ConnectionOwner {
     conn.send(req, head, handler, this.readSweep)
   }
 
+  resend(req: UpstreamRequest, head: string, handler: UpstreamHandler): void {
+    if (this.closed) return handler.onError(upstreamError(UPSTREAM_ERROR.closed, 'connection pool closed'))
+    this.connect().send(req, head, handler, this.readSweep)
+  }
+
   private connect(): UpstreamConnection {
     const { host, port, connectMs } = this.options
     const socket = this.options.tls ? tls.connect({ ...this.options.tls, host, port }) : net.connect({ host, port })
+    // TCP keep-alive probes find a peer that vanished without a FIN (as undici's connector does).
+    socket.setKeepAlive(true, KEEP_ALIVE_MS)
     const conn = new UpstreamConnection(socket, this, connectMs, this.options.tls ? 'secureConnect' : 'connect')
     this.all.add(conn)
     return conn

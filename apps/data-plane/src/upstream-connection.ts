@@ -38,9 +38,12 @@ export interface ConnectionOwner {
   release(conn: UpstreamConnection, keepAliveHintMs: number | undefined): void
   /** The connection is gone (closed, failed or not reusable). */
   remove(conn: UpstreamConnection): void
+  /** Sends again on a new connection (a reused one was closed under the request). */
+  resend(req: UpstreamRequest, head: string, handler: UpstreamHandler): void
 }
 
 /** Error codes classifyError reads. */
+
 export const UPSTREAM_ERROR = {
   connectTimeout: 'SWITCHYARD_CONNECT_TIMEOUT',
   headersTimeout: 'SWITCHYARD_HEADERS_TIMEOUT',
@@ -51,6 +54,11 @@ export const UPSTREAM_ERROR = {
   /** A streamed body longer or shorter than the Content-Length sent for it. */
   lengthMismatch: 'SWITCHYARD_REQUEST_LENGTH_MISMATCH',
 } as const
+
+/** Methods safe to send twice (RFC 9110 §9.2.2). */
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+/** How a connection the server closed while idle fails the request sent on it. */
+const STALE_CODES: ReadonlySet<string> = new Set([UPSTREAM_ERROR.closed, 'ECONNRESET', 'EPIPE'])
 
 export function upstreamError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code })
@@ -138,6 +146,12 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
   /** The running request's resume: bound to it, so a late one cannot resume the next request. */
   private resumeFn: () => void = () => {}
   private gone = false
+  /** Responses this connection completed: past the first, a request goes on a reused one. */
+  private served = 0
+  /** The request in flight, kept for one resend when a reused connection dies under it. */
+  private request: UpstreamRequest | undefined
+  private head = ''
+  private onReused = false
 
   constructor(
     readonly socket: Socket,
@@ -178,6 +192,9 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
     this.headSeen = false
     this.paused = false
     this.parser.start(req.method)
+    this.request = req
+    this.head = head
+    this.onReused = this.served > 0
     // Both bound to this request: the connection may carry another by the time a late one comes.
     this.resumeFn = () => {
       if (this.handler === handler) this.resumeReading()
@@ -297,6 +314,8 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
   }
 
   onEnd(): void {
+    this.served++
+    this.request = undefined
     const handler = this.handler
     this.handler = undefined
     this.sweep?.delete(this)
@@ -361,10 +380,29 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
   /** Ends the connection; a request on it fails with `err`. */
   fail(err: Error): void {
     const handler = this.handler
+    const req = this.request
     this.handler = undefined
+    this.request = undefined
+    const stale = handler !== undefined && req !== undefined && this.diedIdle(req, err)
     this.parser.abandon()
     this.destroy()
-    handler?.onError(err)
+    if (!handler) return
+    // The server closed this kept-alive connection as the request went out (its idle timeout
+    // raced ours): nothing was answered, so a request safe to repeat goes once more on a new
+    // connection, as nginx and Go's client do, instead of failing as the upstream's fault.
+    if (stale) this.owner.resend(req!, this.head, handler)
+    else handler.onError(err)
+  }
+
+  private diedIdle(req: UpstreamRequest, err: Error): boolean {
+    return (
+      this.onReused &&
+      !this.parser.sawBytes &&
+      !this.sending &&
+      (req.body === null || Buffer.isBuffer(req.body)) &&
+      IDEMPOTENT.has(req.method) &&
+      STALE_CODES.has((err as Error & { code?: string }).code ?? '')
+    )
   }
 
   /** Closes the connection and leaves the pool. */
