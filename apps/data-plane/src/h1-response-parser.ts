@@ -44,7 +44,22 @@ const HEAD_END = Buffer.from('\r\n\r\n', 'latin1')
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/
 const DIGITS = /^\d+$/
-const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/
+/** Control characters other than tab, and a CR or LF that is not part of a CRLF. */
+const BAD_HEAD_CHAR = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/
+
+/** Header names already seen, as sent → validated lower-case: servers repeat the same few. */
+const NAMES = new Map<string, string>()
+const NAMES_MAX = 512
+
+function headerName(raw: string): string {
+  const known = NAMES.get(raw)
+  if (known !== undefined) return known
+  if (!TOKEN.test(raw)) throw new ResponseParseError('invalid response header name')
+  const name = raw.toLowerCase()
+  if (NAMES.size >= NAMES_MAX) NAMES.clear()
+  NAMES.set(raw, name)
+  return name
+}
 
 function hexValue(byte: number): number {
   if (byte >= 48 && byte <= 57) return byte - 48
@@ -68,6 +83,9 @@ function trimOws(text: string): string {
 
 function hasToken(value: string | string[] | undefined, token: string): boolean {
   if (value === undefined) return false
+  // The usual values, whole.
+  if (value === token) return true
+  if (value === 'keep-alive' || value === 'close') return false
   const text = Array.isArray(value) ? value.join(',') : value
   for (const part of text.split(',')) if (trimOws(part).toLowerCase() === token) return true
   return false
@@ -183,8 +201,9 @@ export class H1ResponseParser {
   }
 
   private parseHead(text: string): void {
-    // Control characters other than tab (and the CRLFs between lines) make the head invalid.
-    if (CONTROL.test(text)) throw new ResponseParseError('invalid character in response head')
+    // Control characters other than tab, and CR or LF outside the CRLFs between lines, make
+    // the head invalid.
+    if (BAD_HEAD_CHAR.test(text)) throw new ResponseParseError('invalid character in response head')
     const lines = text.split('\r\n')
     const m = STATUS_LINE.exec(lines[0]!)
     if (!m) throw new ResponseParseError('invalid response status line')
@@ -197,10 +216,8 @@ export class H1ResponseParser {
       const line = lines[i]!
       const colon = line.indexOf(':')
       // A line starting with whitespace is an obsolete fold, refused as llhttp does.
-      if (colon <= 0 || line.includes('\r') || line.includes('\n')) throw new ResponseParseError('invalid response header line')
-      const rawName = line.slice(0, colon)
-      if (!TOKEN.test(rawName)) throw new ResponseParseError('invalid response header name')
-      const name = rawName.toLowerCase()
+      if (colon <= 0) throw new ResponseParseError('invalid response header line')
+      const name = headerName(line.slice(0, colon))
       const value = trimOws(line.slice(colon + 1))
       const known = headers[name]
       if (known === undefined) headers[name] = value
