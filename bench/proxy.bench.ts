@@ -10,8 +10,13 @@
 // steadier figure on a shared machine, see below), and the SSE time-to-first-byte
 // overhead. It only prints: no wall-clock pass/fail.
 //
-// Env: BENCH_SECONDS (5 per case), BENCH_WARMUP (2), BENCH_CONNECTIONS (10,50),
-// BENCH_RATE (1000 req/s for the fixed-rate cases, 0 to skip), BENCH_RATE_SECONDS (BENCH_SECONDS),
+// The machine's speed drifts by tens of percent within minutes, so cases are not measured one
+// after the other: BENCH_ROUNDS rounds each measure every case once, in turn, and each ratio is
+// the median of its per-round ratios (the two cases measured seconds apart), with every round's
+// ratio printed next to it.
+//
+// Env: BENCH_SECONDS (3 per case and round), BENCH_ROUNDS (3), BENCH_WARMUP (2), BENCH_CONNECTIONS
+// (10,50), BENCH_RATE (1000 req/s for the fixed-rate cases, 0 to skip), BENCH_RATE_SECONDS (BENCH_SECONDS),
 // BENCH_SSE_STREAMS (200), BENCH_PROXY_MODULE (an experiment copy of proxy-server.ts, see
 // proxy-process.ts), BENCH_CASES (comma list of direct, bare-dispatch, bare-request,
 // switchyard, switchyard-prom, nginx, portkey; all by default), BENCH_CPU_PROF (a folder: the
@@ -33,7 +38,8 @@ import { cpuSecondsOf, procAvailable } from './lib/proc-cpu.ts'
 import { sseTtfb, type TtfbResult } from './lib/sse-ttfb.ts'
 import { ensureTool, versionOf } from './lib/tools.ts'
 
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5)
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3)
+const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3))
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 2)
 const SSE_STREAMS = Number(process.env['BENCH_SSE_STREAMS'] ?? 200)
 const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] ?? '10,50').split(',').map(Number).filter((n) => n > 0)
@@ -76,6 +82,7 @@ interface Case {
 interface Row {
   name: CaseName
   connections: number
+  round: number
   load: LoadResult
   cpuS: number | undefined
   backendCpuS: number
@@ -94,21 +101,26 @@ function startChild<T>(script: string, args: string[], execArgv: string[] = []):
   })
 }
 
-async function measure(gen: LoadGenerator, c: Case, connections: number, backendPid: number): Promise<Row> {
+async function measure(gen: LoadGenerator, c: Case, connections: number, round: number, backendPid: number): Promise<Row> {
   const before = cpuSecondsOf(c.pids)
   const backendBefore = cpuSecondsOf([backendPid])
   const load = await gen({ url: c.base + PATH, connections, seconds: SECONDS, request: c.shape })
   const cpuS = c.pids.length > 0 ? cpuSecondsOf(c.pids) - before : undefined
-  return { name: c.name, connections, load, cpuS, backendCpuS: cpuSecondsOf([backendPid]) - backendBefore }
+  return { name: c.name, connections, round, load, cpuS, backendCpuS: cpuSecondsOf([backendPid]) - backendBefore }
 }
 
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US')
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
 const fmtMs = (n: number) => n.toFixed(2)
 const pad = (s: string, w: number, left = false) => (left ? s.padEnd(w) : s.padStart(w))
 
 function printLoadTable(rows: Row[]): void {
-  const head = ['case', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'proxy CPU-s', 'req/proxy-CPU-s', 'backend CPU-s', 'errors']
-  const widths = [16, 6, 9, 8, 8, 12, 16, 14, 7]
+  const head = ['case', 'conns', 'round', 'req/s', 'p50 ms', 'p99 ms', 'proxy CPU-s', 'req/proxy-CPU-s', 'backend CPU-s', 'errors']
+  const widths = [16, 6, 6, 9, 8, 8, 12, 16, 14, 7]
   const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i] ?? 8, i === 0)).join(' ')
   console.log(line(head))
   for (const r of rows) {
@@ -117,6 +129,7 @@ function printLoadTable(rows: Row[]): void {
       line([
         r.name,
         String(r.connections),
+        String(r.round + 1),
         fmtInt(r.load.rps),
         fmtMs(r.load.p50Ms),
         fmtMs(r.load.p99Ms),
@@ -149,7 +162,7 @@ const loadavg = () => {
 async function main(): Promise<void> {
   const only = process.env['BENCH_CASES']?.split(',') as CaseName[] | undefined
   const wanted = (n: CaseName) => !only || only.includes(n)
-  const perCase = WARMUP + SECONDS * CONNECTIONS.length + (RATE > 0 ? RATE_SECONDS + 1 : 0) + 5
+  const perCase = WARMUP + (SECONDS * CONNECTIONS.length + (RATE > 0 ? RATE_SECONDS + 1 : 0)) * ROUNDS + 5
   installCleanup(Math.max(170_000, (perCase * 7 + 120) * 1000))
   if (!procAvailable()) throw new Error('bench:proxy needs /proc to read proxy CPU time (Linux)')
 
@@ -207,20 +220,25 @@ async function main(): Promise<void> {
   )
   console.log(
     `backends: 2 node:http servers in one process; POST ${PATH} (${CHAT_BODY.length} B JSON); ` +
-      `${SECONDS} s per case after ${WARMUP} s warm-up; SSE: median of ${SSE_STREAMS} streams` +
+      `${SECONDS} s per case and round, ${ROUNDS} rounds, after ${WARMUP} s warm-up; SSE: median of ${SSE_STREAMS} streams` +
       `${process.env['BENCH_PROXY_MODULE'] ? `; proxy module: ${process.env['BENCH_PROXY_MODULE']}` : ''}`
   )
   console.log(`load average before: ${loadavg()}`)
 
   const rows: Row[] = []
   for (const c of cases) {
-    process.stdout.write(`  ${c.name}: warm-up`)
+    process.stdout.write(`  ${c.name}: warm-up\n`)
     await gen({ url: c.base + PATH, connections: 50, seconds: WARMUP, request: c.shape })
+  }
+  for (let round = 0; round < ROUNDS; round++) {
     for (const n of CONNECTIONS) {
-      process.stdout.write(`, ${n} conns`)
-      rows.push(await measure(gen, c, n, backend.child.pid ?? 0))
+      process.stdout.write(`  round ${round + 1}, ${n} conns:`)
+      for (const c of cases) {
+        process.stdout.write(` ${c.name}`)
+        rows.push(await measure(gen, c, n, round, backend.child.pid ?? 0))
+      }
+      console.log()
     }
-    console.log()
   }
 
   // Not saturating: a fixed rate, open loop, latency from each scheduled start. Portkey is left
@@ -228,16 +246,25 @@ async function main(): Promise<void> {
   // The proxy's CPU per request at that rate too: every case gets the same offered load, so
   // unlike the saturated figures it does not depend on how much CPU the proxy could get (a
   // starved proxy batches more and looks cheaper per request on a shared machine).
-  const atRate = new Map<CaseName, LoadResult>()
-  const cpuAtRate = new Map<CaseName, number>()
+  // Per round: the latency figures and the proxy's CPU µs per request.
+  const atRate: Array<Map<CaseName, LoadResult>> = []
+  const cpuAtRate: Array<Map<CaseName, number>> = []
   if (RATE > 0) {
-    for (const c of cases) {
-      if (c.name === 'portkey') continue
-      process.stdout.write(`  ${c.name}: ${RATE} req/s for ${RATE_SECONDS} s\n`)
-      const cpuBefore = c.pids.length > 0 ? cpuSecondsOf(c.pids) : 0
-      const r = await fixedRate(c.base + PATH, RATE, RATE_SECONDS, c.shape)
-      atRate.set(c.name, r)
-      if (c.pids.length > 0 && r.requests > 0) cpuAtRate.set(c.name, ((cpuSecondsOf(c.pids) - cpuBefore) * 1e6) / r.requests)
+    for (let round = 0; round < ROUNDS; round++) {
+      const latency = new Map<CaseName, LoadResult>()
+      const cpu = new Map<CaseName, number>()
+      process.stdout.write(`  round ${round + 1}, ${RATE} req/s for ${RATE_SECONDS} s:`)
+      for (const c of cases) {
+        if (c.name === 'portkey') continue
+        process.stdout.write(` ${c.name}`)
+        const cpuBefore = c.pids.length > 0 ? cpuSecondsOf(c.pids) : 0
+        const r = await fixedRate(c.base + PATH, RATE, RATE_SECONDS, c.shape)
+        latency.set(c.name, r)
+        if (c.pids.length > 0 && r.requests > 0) cpu.set(c.name, ((cpuSecondsOf(c.pids) - cpuBefore) * 1e6) / r.requests)
+      }
+      console.log()
+      atRate.push(latency)
+      cpuAtRate.push(cpu)
     }
   }
 
@@ -254,15 +281,15 @@ async function main(): Promise<void> {
   await stopAll()
 
   console.log('\nThroughput and latency (requests per proxy CPU-second = requests / proxy process CPU time)')
-  rows.sort((a, b) => a.connections - b.connections)
+  rows.sort((a, b) => a.connections - b.connections || a.round - b.round)
   printLoadTable(rows)
 
-  if (atRate.size > 0) {
-    console.log(`\nAt a fixed ${RATE} req/s (open loop, latency from the scheduled start)`)
-    const d = atRate.get('direct')
-    for (const [name, r] of atRate) {
+  for (const [round, latency] of atRate.entries()) {
+    console.log(`\nAt a fixed ${RATE} req/s, round ${round + 1} (open loop, latency from the scheduled start)`)
+    const d = latency.get('direct')
+    for (const [name, r] of latency) {
       const added = d && name !== 'direct' ? `   added p99 ${fmtMs(r.p99Ms - d.p99Ms)} ms` : ''
-      const cpu = cpuAtRate.get(name)
+      const cpu = cpuAtRate[round]?.get(name)
       const perReq = cpu !== undefined ? `   proxy CPU ${cpu.toFixed(1)} µs/request` : ''
       console.log(`${name.padEnd(16)} p50 ${fmtMs(r.p50Ms)} ms   p99 ${fmtMs(r.p99Ms)} ms   (${r.requests} requests, ${r.errors} errors)${added}${perReq}`)
     }
@@ -273,16 +300,24 @@ async function main(): Promise<void> {
     console.log(`${name.padEnd(16)} p50 ${fmtMs(r.p50Ms)} ms   p90 ${fmtMs(r.p90Ms)} ms   (${r.samples} streams)`)
   }
 
-  const row = (name: CaseName, n: number) => rows.find((r) => r.name === name && r.connections === n)
+  const row = (name: CaseName, n: number, round: number) => rows.find((r) => r.name === name && r.connections === n && r.round === round)
   const perCpu = (r: Row | undefined) => (r?.cpuS ? r.load.requests / r.cpuS : undefined)
   const lines: Array<[string, string, string, boolean | undefined]> = []
-  const ratioLine = (a: CaseName, b: CaseName, n: number, target: number | undefined) => {
-    const x = perCpu(row(a, n))
-    const y = perCpu(row(b, n))
-    const what = `${a}/${b} requests per proxy CPU-s @${n} conns`
+  /** One target line from per-round ratios: their median, then each round's. */
+  const medianLine = (what: string, ratios: number[], target: number | undefined) => {
     const t = target === undefined ? '' : `>= ${target}x`
-    if (x === undefined || y === undefined) return lines.push([what, 'n/a', t, undefined])
-    lines.push([what, `${(x / y).toFixed(2)}x`, t, target === undefined ? undefined : x / y >= target])
+    if (ratios.length === 0) return lines.push([what, 'n/a', t, undefined])
+    const m = median(ratios)
+    lines.push([`${what} (rounds: ${ratios.map((r) => r.toFixed(2)).join(' ')})`, `${m.toFixed(2)}x`, t, target === undefined ? undefined : m >= target])
+  }
+  const ratioLine = (a: CaseName, b: CaseName, n: number, target: number | undefined) => {
+    const ratios: number[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      const x = perCpu(row(a, n, round))
+      const y = perCpu(row(b, n, round))
+      if (x !== undefined && y !== undefined) ratios.push(x / y)
+    }
+    medianLine(`${a}/${b} requests per proxy CPU-s @${n} conns`, ratios, target)
   }
   for (const n of CONNECTIONS) {
     ratioLine('switchyard', 'bare-dispatch', n, TARGETS.bareRatio)
@@ -293,27 +328,40 @@ async function main(): Promise<void> {
     ratioLine('bare-dispatch', 'nginx', n, undefined)
   }
   // The same targets on CPU per request at the fixed rate (bare-dispatch's µs over ours).
-  const bareCpu = cpuAtRate.get('bare-dispatch')
   for (const [name, target] of [['switchyard', TARGETS.bareRatio], ['switchyard-prom', TARGETS.bareRatioProm], ['nginx', undefined]] as const) {
-    const ours = cpuAtRate.get(name)
-    if (ours === undefined || bareCpu === undefined) continue
-    const what = `${name}/bare-dispatch requests per proxy CPU-s @${RATE} req/s`
-    lines.push([what, `${(bareCpu / ours).toFixed(2)}x`, target === undefined ? '' : `>= ${target}x`, target === undefined ? undefined : bareCpu / ours >= target])
+    const ratios: number[] = []
+    for (const cpu of cpuAtRate) {
+      const ours = cpu.get(name)
+      const bare = cpu.get('bare-dispatch')
+      if (ours !== undefined && bare !== undefined) ratios.push(bare / ours)
+    }
+    if (ratios.length > 0) medianLine(`${name}/bare-dispatch requests per proxy CPU-s @${RATE} req/s`, ratios, target)
   }
-  const dr = atRate.get('direct')
+  // Latency added over direct: the median over rounds of each round's difference.
+  const addedLine = (what: string, diffs: number[], target: number, ours: boolean) => {
+    if (diffs.length === 0) return
+    const m = median(diffs)
+    lines.push([`${what} (rounds: ${diffs.map(fmtMs).join(' ')})`, `${fmtMs(m)} ms`, `< ${target} ms`, ours ? m < target : undefined])
+  }
   for (const name of ['switchyard', 'switchyard-prom', 'bare-dispatch', 'nginx'] as const) {
-    const r = atRate.get(name)
-    if (!r || !dr) continue
+    const diffs: number[] = []
+    for (const latency of atRate) {
+      const r = latency.get(name)
+      const d = latency.get('direct')
+      if (r && d) diffs.push(r.p99Ms - d.p99Ms)
+    }
     const ours = name.startsWith('switchyard')
-    lines.push([`${name} added p99 latency vs direct @${RATE} req/s${ours ? '' : ' (reference)'}`, `${fmtMs(r.p99Ms - dr.p99Ms)} ms`, `< ${TARGETS.addedP99AtRateMs} ms`, ours ? r.p99Ms - dr.p99Ms < TARGETS.addedP99AtRateMs : undefined])
+    addedLine(`${name} added p99 latency vs direct @${RATE} req/s${ours ? '' : ' (reference)'}`, diffs, TARGETS.addedP99AtRateMs, ours)
   }
-  const d10 = row('direct', 10)
   for (const name of ['switchyard', 'nginx'] as const) {
-    const r = row(name, 10)
-    if (!r || !d10) continue
-    const added = r.load.p99Ms - d10.load.p99Ms
+    const diffs: number[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      const r = row(name, 10, round)
+      const d = row('direct', 10, round)
+      if (r && d) diffs.push(r.load.p99Ms - d.load.p99Ms)
+    }
     const ref = name === 'nginx'
-    lines.push([`${name} added p99 latency vs direct @10 conns (saturating)${ref ? ' (reference)' : ''}`, `${added.toFixed(2)} ms`, `< ${TARGETS.addedP99Ms} ms`, ref ? undefined : added < TARGETS.addedP99Ms])
+    addedLine(`${name} added p99 latency vs direct @10 conns (saturating)${ref ? ' (reference)' : ''}`, diffs, TARGETS.addedP99Ms, !ref)
   }
   const sseDirect = sse.get('direct')
   for (const name of ['switchyard', 'bare-dispatch', 'nginx'] as const) {
