@@ -46,3 +46,17 @@ test('the period is a quarter of idleMs, between 10 ms and 1 s', () => {
   assert.equal(new IdleSweep(60_000).periodMs, 1000)
   assert.equal(new IdleSweep(2000).periodMs, 500)
 })
+
+test('the timer outlives a member leaving until a tick finds nothing to watch', () => {
+  const sweep = new IdleSweep(400)
+  const m = new Member()
+  assert.equal(sweep.running, false)
+  sweep.add(m)
+  sweep.delete(m)
+  // The next request's member joins the running timer instead of a new one.
+  assert.equal(sweep.running, true)
+  sweep.add(m)
+  sweep.delete(m)
+  sweep.sweep()
+  assert.equal(sweep.running, false)
+})

@@ -27,7 +27,8 @@ export class IdleSweep {
   add(member: IdleMember): void {
     member.idleTick = this.tick
     this.members.add(member)
-    // The timer runs only while something is watched; the sockets keep the process alive.
+    // The timer runs only while something is watched (until the first tick with nothing to
+    // watch); the sockets keep the process alive.
     if (this.timer === undefined) {
       this.timer = setInterval(runSweep, this.periodMs, this)
       this.timer.unref()
@@ -39,8 +40,9 @@ export class IdleSweep {
   }
 
   delete(member: IdleMember): void {
+    // The timer is left to the next tick to stop: a member leaving and another joining right
+    // after (one request ending, the next starting) would otherwise clear and create it each time.
     this.members.delete(member)
-    if (this.members.size === 0) this.stop()
   }
 
   /** One period passed: expires the members untouched for more than `idleMs`. */
@@ -59,6 +61,11 @@ export class IdleSweep {
 
   get size(): number {
     return this.members.size
+  }
+
+  /** Whether the sweep's timer is running. */
+  get running(): boolean {
+    return this.timer !== undefined
   }
 
   private stop(): void {
