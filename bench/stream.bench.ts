@@ -12,7 +12,9 @@
 // holding the streams (MB per 1,000 streams), time to the first event (p50/p99), per-event
 // relay delay, and the gap added between two consecutive events (p99 and worst); for
 // Switchyard, the tokens its own /metrics counted (kong_ai_llm_tokens_total) against the
-// tokens the provider reported. Then the ratios against the targets. It only prints.
+// tokens the provider reported, and its event-loop delay during the ramp and the hold (a loop
+// busy for 100 ms holds every stream's next event up to 100 ms: what the worst gap is made
+// of). Then the ratios against the targets. It only prints.
 //
 // Env: BENCH_STREAMS (5000), BENCH_STREAM_RATE (20), BENCH_STREAM_HOLD_S (60),
 // BENCH_STREAM_RAMP_S (10), BENCH_STREAM_CLIENTS (one client process per 2,500 streams),
@@ -78,6 +80,14 @@ interface Case {
   pids: number[]
   /** Switchyard's status listener, for its own token counters. */
   metricsUrl?: string
+  /** Switchyard's process, which reports its event-loop delay over IPC. */
+  child?: ChildProcess
+}
+
+/** The proxy's event-loop delay since the last ask (ms): how long it kept I/O waiting. */
+interface LoopDelay {
+  p99Ms: number
+  maxMs: number
 }
 
 interface Result {
@@ -96,6 +106,8 @@ interface Result {
   aiRequestsCounted?: number
   load: string
   streamingAtHold: number
+  loopRamp?: LoopDelay
+  loopHold?: LoopDelay
 }
 
 async function scrapeAi(url: string): Promise<{ tokens: number; requests: number }> {
@@ -175,11 +187,13 @@ async function runCase(c: Case, provider: ChildProcess): Promise<Result> {
   const aiBefore = c.metricsUrl ? await scrapeAi(c.metricsUrl) : undefined
 
   await next(provider, 'opened', 'open')
+  if (c.child) await next<LoopDelay>(c.child, 'loopDelay', 'loop-delay')
   const procs = await openStreams(c.url, STREAMS, RAMP_S * 1000, CLIENTS)
   const clientPids = procs.map((p) => p.pid ?? 0)
   // The hold starts once every stream flows (or 30 s after the ramp, whatever then flows).
   const streamingAtHold = await allStreaming(procs, 30_000)
   await sleep(1000)
+  const loopRamp = c.child ? await next<LoopDelay>(c.child, 'loopDelay', 'loop-delay') : undefined
   const t0 = performance.now()
   const cpu0 = cpuSecondsOf(c.pids)
   const provider0 = cpuSecondsOf([providerPid])
@@ -198,6 +212,7 @@ async function runCase(c: Case, provider: ChildProcess): Promise<Result> {
   const clientCpuS = cpuSecondsOf(clientPids) - client0
   const rssHeld = rssBytesOf(c.pids)
   const load = loadavg()
+  const loopHold = c.child ? await next<LoopDelay>(c.child, 'loopDelay', 'loop-delay') : undefined
 
   const { sent, reports } = await finish(provider, procs)
   let tokensCounted: number | undefined
@@ -210,6 +225,8 @@ async function runCase(c: Case, provider: ChildProcess): Promise<Result> {
     aiRequestsCounted = after.requests - aiBefore.requests
   }
   return {
+    loopRamp,
+    loopHold,
     name: c.name,
     reports,
     sent,
@@ -327,6 +344,7 @@ async function main(): Promise<void> {
       url: `http://127.0.0.1:${proxyPorts.port}${PATH}`,
       pids: [proxy.pid ?? 0],
       metricsUrl: `http://127.0.0.1:${proxyPorts.statusPort}/metrics`,
+      child: proxy,
     },
   ]
   if (ng) cases.push({ name: 'nginx', url: `http://127.0.0.1:${ng.port}${PATH}`, pids: ng.pids })
@@ -388,6 +406,15 @@ async function main(): Promise<void> {
   )
   for (const x of s) {
     if (x.lost > 0) console.log(`${x.r.name}: lost streams by reason: ${JSON.stringify(x.lostReasons)}`)
+  }
+  for (const x of s) {
+    const { loopRamp: r, loopHold: h } = x.r
+    if (!r || !h) continue
+    // A loop busy for longer than a gap target holds every stream's next event that long.
+    console.log(
+      `${x.r.name} event-loop delay (how long ready I/O waited): ramp p99 ${f2(r.p99Ms)} max ${f2(r.maxMs)}, ` +
+        `hold p99 ${f2(h.p99Ms)} max ${f2(h.maxMs)}`
+    )
   }
   console.log('\nTokens (usage in each stream\'s last event)')
   for (const x of s) {

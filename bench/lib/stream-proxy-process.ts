@@ -3,12 +3,14 @@
 // /metrics), with a global prometheus plugin whose `ai_metrics` is on, so every streamed
 // response is tapped for its `usage` and counted in kong_ai_llm_tokens_total. One route `/`
 // to one upstream holding the given targets. Alone in its process so /proc gives its CPU and
-// memory. Sends `{ port, statusPort }` over IPC once listening.
+// memory. Sends `{ port, statusPort }` over IPC once listening; answers 'loop-delay' with
+// `{ loopDelay: { p99Ms, maxMs } }`, its event-loop delay since the previous ask.
 
 import { createLogger } from '@switchyard/log'
 import { ConnectionCounters, KongMetrics } from '@switchyard/metrics'
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { ConfigState } from '../../apps/data-plane/src/config-state.ts'
 import { MetricsRecorder } from '../../apps/data-plane/src/metrics-recorder.ts'
 import { metricsRoute } from '../../apps/data-plane/src/metrics-route.ts'
@@ -66,6 +68,17 @@ const status = createStatusServer({
   ),
 })
 await new Promise<void>((r) => status.listen(0, '127.0.0.1', r))
+
+// Sampled every 10 ms; the histogram holds whole intervals, so the sampling period comes off.
+const LOOP_SAMPLE_MS = 10
+const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS })
+loopDelay.enable()
+const lateMs = (ns: number) => Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS)
+process.on('message', (m) => {
+  if (m !== 'loop-delay') return
+  process.send?.({ loopDelay: { p99Ms: lateMs(loopDelay.percentile(99)), maxMs: lateMs(loopDelay.max) } })
+  loopDelay.reset()
+})
 
 process.send?.({ port, statusPort: (status.address() as AddressInfo).port })
 process.on('disconnect', () => process.exit(0))

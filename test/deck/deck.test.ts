@@ -302,9 +302,17 @@ test('decK 1.4: ping, sync, traffic, dump, idempotent sync, reset', async () => 
   const denied = await fetch(`${gateway!.proxy}/v1/chat`)
   assert.equal(denied.status, 401)
   assert.equal(((await denied.json()) as { message: string }).message, 'No API key found in request')
-  const counts = [llmA!.requests.length, llmB!.requests.length]
-  const ok = await fetch(`${gateway!.proxy}/v1/chat`, { headers: { 'x-api-key': 'team-a-key' } })
+  // The proxy applies what the Admin API committed a moment later (on a loaded machine, after
+  // the reads above): ask until the last plugin decK wrote is in force, for at most 5 s.
+  let counts = [llmA!.requests.length, llmB!.requests.length]
+  let ok = await fetch(`${gateway!.proxy}/v1/chat`, { headers: { 'x-api-key': 'team-a-key' } })
   await ok.text()
+  for (let i = 0; i < 50 && ok.headers.get('x-ratelimit-limit-minute') === null; i++) {
+    await new Promise((r) => setTimeout(r, 100))
+    counts = [llmA!.requests.length, llmB!.requests.length]
+    ok = await fetch(`${gateway!.proxy}/v1/chat`, { headers: { 'x-api-key': 'team-a-key' } })
+    await ok.text()
+  }
   assert.equal(ok.status, 200)
   assert.equal(ok.headers.get('x-ratelimit-limit-minute'), '100', 'the consumer-scoped rate limit applies')
   const reached = [llmA!, llmB!].filter((u, i) => u.requests.length > counts[i]!)
