@@ -303,11 +303,12 @@ test('decK 1.4: ping, sync, traffic, dump, idempotent sync, reset', async () => 
   assert.equal(denied.status, 401)
   assert.equal(((await denied.json()) as { message: string }).message, 'No API key found in request')
   // The proxy applies what the Admin API committed a moment later (on a loaded machine, after
-  // the reads above): ask until the last plugin decK wrote is in force, for at most 5 s.
+  // the reads above): ask until the targets and the last plugin decK wrote are in force (a 503
+  // until the targets are), for at most 5 s.
   let counts = [llmA!.requests.length, llmB!.requests.length]
   let ok = await fetch(`${gateway!.proxy}/v1/chat`, { headers: { 'x-api-key': 'team-a-key' } })
   await ok.text()
-  for (let i = 0; i < 50 && ok.headers.get('x-ratelimit-limit-minute') === null; i++) {
+  for (let i = 0; i < 50 && (ok.status !== 200 || ok.headers.get('x-ratelimit-limit-minute') === null); i++) {
     await new Promise((r) => setTimeout(r, 100))
     counts = [llmA!.requests.length, llmB!.requests.length]
     ok = await fetch(`${gateway!.proxy}/v1/chat`, { headers: { 'x-api-key': 'team-a-key' } })

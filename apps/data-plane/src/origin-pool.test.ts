@@ -153,6 +153,22 @@ describe('connection reuse', () => {
     }
   })
 
+  test('after a body sent with a method that carries none, the connection is not reused', async () => {
+    const up = await rawServer(() => 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')
+    try {
+      const pool = poolTo(up.port)
+      await exchange(pool, { method: 'GET', path: '/', headers: ['host', 'x'], body: Buffer.from('ignored?') })
+      assert.equal(pool.stats.idle, 0)
+      await exchange(pool, { method: 'POST', path: '/', body: Buffer.from('carried') })
+      assert.equal(pool.stats.idle, 1)
+      await exchange(pool, { method: 'GET', path: '/' })
+      assert.equal(pool.stats.idle, 1)
+      assert.equal(up.connections, 2)
+    } finally {
+      await up.close()
+    }
+  })
+
   test('a server closing an idle connection is noticed; the next request opens another', async () => {
     const up = await rawServer((_n, socket) => {
       setTimeout(() => socket.end(), 20)

@@ -152,6 +152,11 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
   private request: UpstreamRequest | undefined
   private head = ''
   private onReused = false
+  /**
+   * A body went with a method that does not carry one (a GET with a body): a server that
+   * ignores it would read it as the next request, so the connection is not reused (as undici).
+   */
+  private closeAfter = false
 
   constructor(
     readonly socket: Socket,
@@ -195,6 +200,7 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
     this.request = req
     this.head = head
     this.onReused = this.served > 0
+    this.closeAfter = req.body !== null && !PAYLOAD_METHODS.has(req.method) && !(Buffer.isBuffer(req.body) && req.body.length === 0)
     // Both bound to this request: the connection may carry another by the time a late one comes.
     this.resumeFn = () => {
       if (this.handler === handler) this.resumeReading()
@@ -342,7 +348,7 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
 
   /** After a response ended: back to the pool, or closed when it cannot carry another request. */
   private settle(): void {
-    if (!this.parser.keepAlive || this.parser.trailingBytes || this.sending) return this.destroy()
+    if (!this.parser.keepAlive || this.parser.trailingBytes || this.sending || this.closeAfter) return this.destroy()
     if (this.paused) {
       this.paused = false
       this.socket.resume()
