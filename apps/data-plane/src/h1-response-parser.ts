@@ -41,7 +41,8 @@ const enum State {
 const CR = 13
 const LF = 10
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1')
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+/** An RFC 9110 token (method, header name): what the proxy's client accepts and sends. */
+export const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/
 const DIGITS = /^\d+$/
 /** Control characters other than tab, and a CR or LF that is not part of a CRLF. */
@@ -54,7 +55,7 @@ const NAMES_MAX = 512
 function headerName(raw: string): string {
   const known = NAMES.get(raw)
   if (known !== undefined) return known
-  if (!TOKEN.test(raw)) throw new ResponseParseError('invalid response header name')
+  if (!HTTP_TOKEN.test(raw)) throw new ResponseParseError('invalid response header name')
   const name = raw.toLowerCase()
   if (NAMES.size >= NAMES_MAX) NAMES.clear()
   NAMES.set(raw, name)

@@ -43,29 +43,22 @@ export class OriginPool implements ConnectionOwner {
 
   /** Sends `req` on an idle connection or a new one; the response goes to `handler`. */
   dispatch(req: UpstreamRequest, handler: UpstreamHandler): void {
-    if (this.closed) {
-      handler.onConnect(() => {})
-      handler.onError(upstreamError(UPSTREAM_ERROR.closed, 'connection pool closed'))
-      return
-    }
+    if (this.closed) return refuse(handler, poolClosed())
     // Checked before a connection is taken: a refused head neither opens one nor touches an
     // idle one's keep-alive expiry.
     let head: string
     try {
       head = requestHead(req)
     } catch (err) {
-      handler.onConnect(() => {})
-      handler.onError(err as Error)
-      return
+      return refuse(handler, err as Error)
     }
-    let conn = this.idle.pop()
-    while (conn !== undefined && conn.isGone) conn = this.idle.pop()
-    conn ??= this.connect()
+    // Idle connections are all live: one that closes leaves the list (remove).
+    const conn = this.idle.pop() ?? this.connect()
     conn.send(req, head, handler, this.readSweep)
   }
 
   resend(req: UpstreamRequest, head: string, handler: UpstreamHandler): void {
-    if (this.closed) return handler.onError(upstreamError(UPSTREAM_ERROR.closed, 'connection pool closed'))
+    if (this.closed) return handler.onError(poolClosed())
     this.connect().send(req, head, handler, this.readSweep)
   }
 
@@ -81,7 +74,7 @@ export class OriginPool implements ConnectionOwner {
 
   release(conn: UpstreamConnection, keepAliveHintMs: number | undefined): void {
     const limit = keepAliveHintMs === undefined ? KEEP_ALIVE_MS : Math.min(KEEP_ALIVE_MS, keepAliveHintMs - HINT_MARGIN_MS)
-    if (this.closed || limit <= 0 || conn.isGone) {
+    if (this.closed || limit <= 0) {
       conn.destroy()
       return
     }
@@ -112,6 +105,14 @@ export class OriginPool implements ConnectionOwner {
   /** Closes every connection, busy ones too (their requests fail). */
   destroy(): void {
     this.closed = true
-    for (const conn of [...this.all]) conn.fail(upstreamError(UPSTREAM_ERROR.closed, 'connection pool closed'))
+    for (const conn of [...this.all]) conn.fail(poolClosed())
   }
+}
+
+const poolClosed = () => upstreamError(UPSTREAM_ERROR.closed, 'connection pool closed')
+
+/** Fails a request no connection was given to (the handler still gets its abort first). */
+function refuse(handler: UpstreamHandler, err: Error): void {
+  handler.onConnect(() => {})
+  handler.onError(err)
 }

@@ -7,7 +7,7 @@
 
 import type { Socket } from 'node:net'
 import type { Readable } from 'node:stream'
-import { H1ResponseParser, type ResponseSink } from './h1-response-parser.js'
+import { H1ResponseParser, HTTP_TOKEN, type ResponseSink } from './h1-response-parser.js'
 import type { IdleMember, IdleSweep } from './idle-sweep.js'
 
 /** What the proxy hands the client for one request. */
@@ -43,7 +43,6 @@ export interface ConnectionOwner {
 }
 
 /** Error codes classifyError reads. */
-
 export const UPSTREAM_ERROR = {
   connectTimeout: 'SWITCHYARD_CONNECT_TIMEOUT',
   headersTimeout: 'SWITCHYARD_HEADERS_TIMEOUT',
@@ -70,7 +69,6 @@ const CRLF = '\r\n'
 // its high byte (U+010D, U+010A become CR, LF) and split the head. So names are tokens, values
 // field text (RFC 9110 §5.5: HTAB, visible ASCII, obs-text) and the request target visible
 // latin1, as undici checks them.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/
 const BAD_TARGET = /[^\x21-\xff]/
 const DIGITS = /^\d+$/
@@ -94,7 +92,7 @@ function declaredLength(list: string[]): number | undefined {
  * (held to it while sending) or chunked. A Transfer-Encoding in the list is refused.
  */
 export function requestHead(req: UpstreamRequest): string {
-  if (!TOKEN.test(req.method)) throw badHeader('invalid request method')
+  if (!HTTP_TOKEN.test(req.method)) throw badHeader('invalid request method')
   if (req.path === '' || BAD_TARGET.test(req.path)) throw badHeader('invalid request path')
   let head = `${req.method} ${req.path} HTTP/1.1\r\n`
   const list = req.headers
@@ -104,7 +102,7 @@ export function requestHead(req: UpstreamRequest): string {
   for (let i = 0; i < list.length; i += 2) {
     const name = list[i]!
     const value = list[i + 1]!
-    if (!TOKEN.test(name) || BAD_VALUE.test(value)) throw badHeader(`invalid request header: ${JSON.stringify(name)}`)
+    if (!HTTP_TOKEN.test(name) || BAD_VALUE.test(value)) throw badHeader(`invalid request header: ${JSON.stringify(name)}`)
     if (name === 'content-length') {
       if (!streamed) continue
       // Two lengths, or one that is not a number, leave the server to guess where the body ends.
@@ -132,7 +130,7 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
   /** How long it may stay idle (the server's Keep-Alive hint, less a margin). */
   idleLimitMs = 0
   /** The socket finished connecting. */
-  connected = false
+  private connected = false
   private readonly parser: H1ResponseParser
   private handler: UpstreamHandler | undefined
   private sweep: IdleSweep | undefined
@@ -146,12 +144,11 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
   /** The running request's resume: bound to it, so a late one cannot resume the next request. */
   private resumeFn: () => void = () => {}
   private gone = false
-  /** Responses this connection completed: past the first, a request goes on a reused one. */
-  private served = 0
+  /** The connection completed a response: a request on it now goes on a reused one. */
+  private answered = false
   /** The request in flight, kept for one resend when a reused connection dies under it. */
   private request: UpstreamRequest | undefined
   private head = ''
-  private onReused = false
   /**
    * A body went with a method that does not carry one (a GET with a body): a server that
    * ignores it would read it as the next request, so the connection is not reused (as undici).
@@ -184,10 +181,6 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
     socket.on('close', () => this.fail(upstreamError(UPSTREAM_ERROR.closed, 'upstream closed the connection')))
   }
 
-  get busy(): boolean {
-    return this.handler !== undefined
-  }
-
   /**
    * Sends one request whose head (from requestHead, checked before a connection was taken) is
    * `head`; the response goes to `handler`. `sweep` times the reads.
@@ -199,7 +192,6 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
     this.parser.start(req.method)
     this.request = req
     this.head = head
-    this.onReused = this.served > 0
     this.closeAfter = req.body !== null && !PAYLOAD_METHODS.has(req.method) && !(Buffer.isBuffer(req.body) && req.body.length === 0)
     // Both bound to this request: the connection may carry another by the time a late one comes.
     this.resumeFn = () => {
@@ -320,7 +312,7 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
   }
 
   onEnd(): void {
-    this.served++
+    this.answered = true
     this.request = undefined
     const handler = this.handler
     this.handler = undefined
@@ -402,7 +394,7 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
 
   private diedIdle(req: UpstreamRequest, err: Error): boolean {
     return (
-      this.onReused &&
+      this.answered &&
       !this.parser.sawBytes &&
       !this.sending &&
       (req.body === null || Buffer.isBuffer(req.body)) &&
@@ -422,9 +414,5 @@ export class UpstreamConnection implements ResponseSink, IdleMember {
     this.sending = false
     this.socket.destroy()
     this.owner.remove(this)
-  }
-
-  get isGone(): boolean {
-    return this.gone
   }
 }
