@@ -31,6 +31,7 @@ import { checkRedis, freePorts, startLocalCluster, type LocalCluster } from '../
 import { benchRun } from './lib/bench-run.ts'
 import { jsonRequest } from './lib/json-request.ts'
 import { cpuSeconds } from './lib/proc-cpu.ts'
+import { quantile } from './lib/quantile.ts'
 
 const SECONDS = Number(process.env['BENCH_ADMIN_SECONDS'] ?? 10)
 const CLIENTS = Number(process.env['BENCH_ADMIN_CLIENTS'] ?? 16)
@@ -50,11 +51,6 @@ const { databaseUrl, workDir, cleanupNow } = run
 /** One JSON request on `agent` to the Admin API at `base`. */
 function request(agent: http.Agent, base: string, method: string, path: string, body?: object): Promise<{ status: number; text: string }> {
   return jsonRequest(agent, `${base}${path}`, method, body)
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!
 }
 
 /** CPU-seconds of every postgres process (the server's backends for every database). */

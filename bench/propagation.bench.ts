@@ -41,6 +41,7 @@ import { benchRun } from './lib/bench-run.ts'
 import { cpuSeconds, runFleet } from './lib/fleet.ts'
 import { jsonRequest } from './lib/json-request.ts'
 import { execSync } from 'node:child_process'
+import { quantile } from './lib/quantile.ts'
 
 const WRITES = Number(process.env['BENCH_PROPAGATION_WRITES'] ?? 500)
 const DATA_PLANES = Number(process.env['BENCH_PROPAGATION_DATA_PLANES'] ?? 3)
@@ -192,11 +193,6 @@ class Watcher {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!
-}
 
 const ms = (n: number) => `${n.toFixed(2)} ms`
 

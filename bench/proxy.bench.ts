@@ -35,6 +35,7 @@ import { fixedRate, nodeGenerator, wrkGenerator, type LoadGenerator, type LoadRe
 import { startNginx, type NginxInstance } from './lib/nginx.ts'
 import { ensurePortkey, portkeyConfig, startPortkey, type PortkeyInstance } from './lib/portkey.ts'
 import { cpuSecondsOf, procAvailable } from './lib/proc-cpu.ts'
+import { median } from './lib/quantile.ts'
 import { sseTtfb, type TtfbResult } from './lib/sse-ttfb.ts'
 import { ensureTool, versionOf } from './lib/tools.ts'
 
@@ -110,11 +111,6 @@ async function measure(gen: LoadGenerator, c: Case, connections: number, round: 
 }
 
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US')
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
 const fmtMs = (n: number) => n.toFixed(2)
 const pad = (s: string, w: number, left = false) => (left ? s.padEnd(w) : s.padStart(w))
 

@@ -25,6 +25,7 @@ import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import { getJson, type LocalCluster, type NodeStatus } from '../../scripts/cluster.ts'
 import { jsonRequest } from './json-request.ts'
+import { quantile } from './quantile.ts'
 
 export interface FleetOptions {
   cluster: LocalCluster
@@ -182,11 +183,6 @@ async function waitConverged(cluster: LocalCluster, timeoutMs: number): Promise<
 
 const upstreamName = (u: number) => `fleet-${u}`
 const targetAddress = (i: number) => `10.${2 + Math.floor(i / 65536)}.${(i >> 8) & 255}.${i & 255}:8000`
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!
-}
 
 const ms = (n: number) => `${n.toFixed(1)} ms`
 
